@@ -1,0 +1,16 @@
+/**
+ * @webwallet/core: the isomorphic WebWallet protocol. Runs unchanged in Node and in browsers.
+ *
+ * @example
+ * import { generateKeyPair, createDocument, verifyDocument } from '@webwallet/core';
+ * const alice = await generateKeyPair();
+ * const doc = await createDocument('example.note', 1, { text: 'hello' }, [alice]);
+ * (await verifyDocument(doc)).ok; // true
+ */
+export * from './amount.js';
+export * from './canonical-json.js';
+export * from './crypto.js';
+export * from './document.js';
+export * from './encoding.js';
+export * from './errors.js';
+export * from './merkle.js';
