@@ -13,7 +13,6 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'route_not_found'
-  | 'method_not_allowed'
   // amounts
   | 'amount_invalid'
   | 'amount_out_of_range'
@@ -61,10 +60,6 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   route_not_found: {
     status: 404,
     message: 'No route matches this method and path. The API is described at /openapi.json.',
-  },
-  method_not_allowed: {
-    status: 405,
-    message: 'This path does not accept that method. The API is described at /openapi.json.',
   },
   amount_invalid: {
     status: 400,

@@ -14,3 +14,4 @@ export * from './document.js';
 export * from './encoding.js';
 export * from './errors.js';
 export * from './merkle.js';
+export { errorsMarkdown } from './errors-doc.js';

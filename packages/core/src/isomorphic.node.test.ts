@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { requireChromium, runTestsInBrowser } from '@webwallet/testkit';
+
+// The same core test files that run under Node, run again unchanged in headless Chromium: the
+// proof that @webwallet/core is isomorphic (no Node-only imports, same results).
+test('the core test suite passes in headless Chromium', { timeout: 180_000 }, async (t) => {
+  const chromium = requireChromium(t);
+  if (!chromium) return;
+  const dir = fileURLToPath(new URL('.', import.meta.url));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.js') && !f.endsWith('.node.test.js'))
+    .map((f) => `${dir}${f}`);
+  assert.ok(files.length >= 6, `expected the core test files, found ${files.length}`);
+  const run = await runTestsInBrowser(chromium, files);
+  const failures = run.results.filter((r) => !r.ok);
+  for (const r of run.results) t.diagnostic(`${r.ok ? 'ok' : 'FAIL'} ${r.name}`);
+  assert.deepEqual(failures, [], failures.map((f) => `${f.name}\n${f.error}`).join('\n\n'));
+  assert.ok(run.results.length >= 40, `expected the whole suite to run, ran ${run.results.length}`);
+  assert.match(run.userAgent, /Chrome\//);
+  assert.ok(run.requests.every((url) => url.startsWith('http://127.0.0.1:')), 'no request may leave loopback');
+});

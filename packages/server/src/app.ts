@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { WebWalletError } from '@webwallet/core';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { NodeConfig } from './config.js';
+import { documentRoutes, SignedDocumentSchema } from './documents/routes.js';
+import { installErrorHandlers, sendError } from './http/errors.js';
+import { installOpenApi } from './http/openapi.js';
+import { ErrorResponse } from './http/schemas.js';
+import { installValidators } from './http/validation.js';
+import type { NodeKey } from './identity/node-key.js';
+import { Health, metaRoutes, NodeInfo } from './meta/routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface AppOptions {
+  config: NodeConfig;
+  nodeKey: NodeKey;
+}
+
+/**
+ * Builds the node's HTTP application (not yet listening). Separate from `startNode` so tests
+ * can also drive it in-process.
+ */
+export async function buildApp({ config, nodeKey }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.log_level },
+    bodyLimit: config.body_bytes_max,
+    requestTimeout: config.request_timeout_ms,
+    return503OnClosing: false, // answered below, in the node's error shape
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // Honour a caller's X-Request-Id when it is sane, so logs correlate across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 256 },
+  });
+
+  // Only JSON bodies: Fastify's built-in text/plain parser would let a mislabelled body through.
+  app.removeContentTypeParser('text/plain');
+
+  const schemas = [ErrorResponse, SignedDocumentSchema, NodeInfo, Health];
+  for (const schema of schemas) app.addSchema(schema);
+  installValidators(app, schemas);
+  installErrorHandlers(app, config.body_bytes_max);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      return sendError(reply, new WebWalletError('service_unavailable', { reason: 'shutting down' }));
+    }
+  });
+
+  await installOpenApi(app);
+  metaRoutes(app, {
+    name: config.name,
+    publicKey: nodeKey.publicKey,
+    apiBaseUrl: () => config.public_url ?? listeningUrl(app, config),
+  });
+  documentRoutes(app);
+  return app;
+}
+
+/** http://host:port of the running server, with the port actually bound (port 0 picks one). */
+export function listeningUrl(app: FastifyInstance, config: NodeConfig): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,47 @@
+/** Settings of one node. The CLI fills them from flags and WEBWALLET_* variables. */
+export interface NodeConfig {
+  /** Interface to listen on. Loopback by default: exposing a node is a deliberate act. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (tests). */
+  readonly port: number;
+  /** Where the node keeps its key and (later) its database. */
+  readonly data_dir: string;
+  /** Shown in /.well-known/webwallet. */
+  readonly name: string;
+  /** External base URL when behind a proxy; otherwise derived from host and port. */
+  readonly public_url: string | undefined;
+  readonly log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest request body accepted, in bytes. */
+  readonly body_bytes_max: number;
+  /** How long a graceful shutdown may wait for in-flight requests before the process gives up. */
+  readonly shutdown_timeout_ms: number;
+  /** How long a client may take to send a request's headers and body. */
+  readonly request_timeout_ms: number;
+}
+
+export const DEFAULT_CONFIG: NodeConfig = {
+  host: '127.0.0.1',
+  port: 8787,
+  data_dir: './data',
+  name: 'WebWallet node',
+  public_url: undefined,
+  log_level: 'info',
+  body_bytes_max: 1_048_576,
+  shutdown_timeout_ms: 10_000,
+  request_timeout_ms: 30_000,
+};
+
+export const LOG_LEVELS: readonly NodeConfig['log_level'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function resolveConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config = { ...DEFAULT_CONFIG, ...defined } as NodeConfig;
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${config.port}`);
+  }
+  if (!LOG_LEVELS.includes(config.log_level)) throw new RangeError(`log level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (config.public_url !== undefined && !/^https?:\/\/[^/\s]+/.test(config.public_url)) {
+    throw new RangeError(`public URL must be an absolute http(s) URL, got ${config.public_url}`);
+  }
+  return config;
+}

@@ -1,0 +1,37 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { SOFTWARE_VERSION } from '../version.js';
+
+/**
+ * The OpenAPI 3.1 document is generated from the same route schemas that validate requests, so
+ * the published API cannot drift from the enforced one. /docs renders it with Swagger UI served
+ * from this node only (its assets ship in the npm package; a CSP forbids other origins).
+ */
+export async function installOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'WebWallet node API',
+        version: SOFTWARE_VERSION,
+        description:
+          'Every error response has the shape {"error":{"code","message","details"}} with a stable code (see docs/errors.md). ' +
+          'Request bodies are JSON (Content-Type: application/json); unknown fields are rejected.',
+      },
+      // Relative to where this document is served, so it is right behind any proxy.
+      servers: [{ url: '/' }],
+      tags: [
+        { name: 'node', description: 'Node identity and health' },
+        { name: 'documents', description: 'Signed documents' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { deepLinking: true, validatorUrl: null, tryItOutEnabled: true },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
