@@ -1,4 +1,4 @@
-
+import { join } from 'node:path';
 import {
   closeOnSignals,
   DEFAULT_CONFIG,
@@ -12,7 +12,6 @@ import {
   startNode,
 } from '@webwallet/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { join } from 'node:path';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -21,7 +20,9 @@ function parsePort(value: string): number {
 }
 
 const dataDirOption = () =>
-  new Option('--data-dir <path>', 'where the node keeps its key and data').env('WEBWALLET_DATA_DIR').default(DEFAULT_CONFIG.data_dir);
+  new Option('--data-dir <path>', 'where the node keeps its key and data')
+    .env('WEBWALLET_DATA_DIR')
+    .default(DEFAULT_CONFIG.data_dir);
 const jsonOption = () => new Option('--json', 'print machine-readable JSON');
 
 function print(json: boolean, data: Record<string, unknown>, text: string): void {
@@ -85,12 +86,19 @@ export function buildProgram(): Command {
     .command('serve')
     .description('run the node: HTTP API, docs at /docs (also what "npm start" runs)')
     .addOption(dataDirOption())
-    .addOption(new Option('--port <port>', 'TCP port').env('WEBWALLET_PORT').default(DEFAULT_CONFIG.port).argParser(parsePort))
+    .addOption(
+      new Option('--port <port>', 'TCP port').env('WEBWALLET_PORT').default(DEFAULT_CONFIG.port).argParser(parsePort),
+    )
     .addOption(new Option('--host <host>', 'interface to listen on').env('WEBWALLET_HOST').default(DEFAULT_CONFIG.host))
-    .addOption(new Option('--name <name>', 'node name shown to clients').env('WEBWALLET_NODE_NAME').default(DEFAULT_CONFIG.name))
+    .addOption(
+      new Option('--name <name>', 'node name shown to clients').env('WEBWALLET_NODE_NAME').default(DEFAULT_CONFIG.name),
+    )
     .addOption(new Option('--public-url <url>', 'external base URL when behind a proxy').env('WEBWALLET_PUBLIC_URL'))
     .addOption(
-      new Option('--log-level <level>', 'log level').env('WEBWALLET_LOG_LEVEL').choices(LOG_LEVELS).default(DEFAULT_CONFIG.log_level),
+      new Option('--log-level <level>', 'log level')
+        .env('WEBWALLET_LOG_LEVEL')
+        .choices(LOG_LEVELS)
+        .default(DEFAULT_CONFIG.log_level),
     )
     .action(serve);
 
@@ -102,7 +110,12 @@ export function buildProgram(): Command {
     .action(init);
 
   const keys = program.command('keys').description('inspect the node keys');
-  keys.command('show').description("print the node's public key").addOption(dataDirOption()).addOption(jsonOption()).action(keysShow);
+  keys
+    .command('show')
+    .description("print the node's public key")
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(keysShow);
   return program;
 }
 
@@ -125,4 +138,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
 }
-

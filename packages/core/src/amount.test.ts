@@ -37,7 +37,24 @@ describe('amounts', () => {
     for (const bad of [12.34, Number.NaN, 1n, null, undefined, {}]) {
       assert.equal(code(parseAmount(bad, 2)), 'amount_invalid', String(bad));
     }
-    for (const bad of ['', ' 1', '1 ', '1e3', '1E3', '0x10', '01', '1.', '.5', '+1', '--1', '1,5', 'NaN', 'Infinity', '-0', '١']) {
+    for (const bad of [
+      '',
+      ' 1',
+      '1 ',
+      '1e3',
+      '1E3',
+      '0x10',
+      '01',
+      '1.',
+      '.5',
+      '+1',
+      '--1',
+      '1,5',
+      'NaN',
+      'Infinity',
+      '-0',
+      '١',
+    ]) {
       assert.equal(code(parseAmount(bad, 2, { allowNegative: true })), 'amount_invalid', bad);
     }
     assert.equal(code(parseAmount('1'.repeat(100), 0)), 'amount_invalid');
@@ -93,7 +110,10 @@ describe('amounts', () => {
 
   test('property: format(parse(t)) is t padded to the scale', () => {
     const text = fc
-      .tuple(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 3 }))
+      .tuple(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 3 }),
+      )
       .map(([whole, frac]) => (frac ? `${whole}.${frac}` : `${whole}`));
     fc.assert(
       fc.property(text, (t) => {

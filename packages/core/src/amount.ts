@@ -109,7 +109,12 @@ export function money(currency: string, scale: number, minor: bigint): Money {
   return { currency, scale, minor: checked(minor, 'money') };
 }
 
-export function parseMoney(currency: string, scale: number, text: unknown, options?: ParseAmountOptions): Result<Money> {
+export function parseMoney(
+  currency: string,
+  scale: number,
+  text: unknown,
+  options?: ParseAmountOptions,
+): Result<Money> {
   const parsed = parseAmount(text, scale, options);
   return parsed.ok ? ok(money(currency, scale, parsed.value)) : parsed;
 }

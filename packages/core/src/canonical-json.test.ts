@@ -28,7 +28,10 @@ describe('canonical JSON (RFC 8785)', () => {
     const text = canonicalize(JSON.parse(example.input));
     const positions = example.expected_value_order.map((value) => text.indexOf(`"${value}"`));
     assert.ok(positions.every((p) => p > 0));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
   });
 
   test('Appendix B: number serialization samples', () => {
@@ -47,7 +50,10 @@ describe('canonical JSON (RFC 8785)', () => {
   });
 
   test('bigints travel as decimal strings', () => {
-    assert.equal(canonicalize({ amount: 123456789012345678901234567890n }), '{"amount":"123456789012345678901234567890"}');
+    assert.equal(
+      canonicalize({ amount: 123456789012345678901234567890n }),
+      '{"amount":"123456789012345678901234567890"}',
+    );
     assert.equal(canonicalize([-5n]), '["-5"]');
   });
 

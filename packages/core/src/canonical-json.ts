@@ -1,5 +1,5 @@
 import { utf8 } from './encoding.js';
-import { err, ok, type Result, WebWalletError } from './errors.js';
+import { ok, type Result, WebWalletError } from './errors.js';
 
 /** Deepest nesting canonicalize accepts; protects the recursion from hostile input. */
 export const CANONICAL_DEPTH_MAX = 64;

@@ -33,7 +33,8 @@ describe('Ed25519 (RFC 8032)', () => {
   test('offers node:crypto on Node, WebCrypto in browsers, and noble everywhere', () => {
     const names = ed25519Backends.map((b) => b.name);
     assert.ok(names.includes('noble'));
-    const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+    const isNode =
+      typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
     assert.equal(ed25519Backend.name, isNode ? 'node' : names[0]);
     if (!isNode) assert.ok(names.includes('webcrypto'), `browser should offer WebCrypto Ed25519, has ${names}`);
   });

@@ -72,7 +72,9 @@ function wellFormed(signature: Uint8Array, publicKey: Uint8Array): boolean {
 }
 
 // DER prefixes that wrap a raw Ed25519 key for PKCS #8 and SPKI (RFC 8410 section 7 and 4).
-const PKCS8_PREFIX = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const PKCS8_PREFIX = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 const SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
 /** noble runs everywhere; verification is RFC 8032 strict (not ZIP-215) to agree with OpenSSL and WebCrypto. */
@@ -95,7 +97,9 @@ function nobleVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint
 /** A small cache: verifying for the same few accounts repeatedly should not re-parse their keys. */
 const PUBLIC_KEY_CACHE_MAX = 4096;
 
-function makeNodeBackend(crypto: NodeCrypto): Ed25519Backend & { verifySync: typeof nobleVerify; signSync: (m: Uint8Array, s: Uint8Array) => Uint8Array } {
+function makeNodeBackend(
+  crypto: NodeCrypto,
+): Ed25519Backend & { verifySync: typeof nobleVerify; signSync: (m: Uint8Array, s: Uint8Array) => Uint8Array } {
   const publicKeys = new Map<string, NodeKeyObject>();
   const publicKeyObject = (publicKey: Uint8Array): NodeKeyObject => {
     const cacheKey = String.fromCharCode(...publicKey);
@@ -146,7 +150,9 @@ function makeWebCryptoBackend(subtle: SubtleCrypto): Ed25519Backend {
     publicKey: async (secretKey) => nobleEd25519.getPublicKey(secretKey),
     async sign(message, secretKey) {
       checkLength(secretKey, ED25519_SECRET_KEY_BYTES, 'secret key');
-      const key = await subtle.importKey('pkcs8', owned(concatBytes(PKCS8_PREFIX, secretKey)), algorithm, false, ['sign']);
+      const key = await subtle.importKey('pkcs8', owned(concatBytes(PKCS8_PREFIX, secretKey)), algorithm, false, [
+        'sign',
+      ]);
       return new Uint8Array(await subtle.sign(algorithm, key, owned(message)));
     },
     async verify(signature, message, publicKey) {
@@ -219,7 +225,9 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
  * available, noble otherwise.
  */
 export function verifySync(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  return nodeBackend ? nodeBackend.verifySync(signature, message, publicKey) : nobleVerify(signature, message, publicKey);
+  return nodeBackend
+    ? nodeBackend.verifySync(signature, message, publicKey)
+    : nobleVerify(signature, message, publicKey);
 }
 
 /** Synchronous signing: node:crypto where available, noble otherwise. */

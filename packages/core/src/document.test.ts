@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateKeyPair } from './crypto.js';
-import { createDocument, documentId, parseDocument, signDocument, verifyDocument, verifyDocumentSync } from './document.js';
+import {
+  createDocument,
+  documentId,
+  parseDocument,
+  signDocument,
+  verifyDocument,
+  verifyDocumentSync,
+} from './document.js';
 import { encodePrefixed } from './encoding.js';
 import type { Result } from './errors.js';
 
@@ -84,7 +91,8 @@ describe('signed documents', async () => {
       { ...doc, signatures: [{ key: 'pub_x', sig: doc.signatures[0]!.sig }] },
       { ...doc, signatures: [{ ...doc.signatures[0], extra: 1 }] },
     ];
-    for (const value of cases) assert.equal(failure(parseDocument(value)).code, 'document_invalid', JSON.stringify(value));
+    for (const value of cases)
+      assert.equal(failure(parseDocument(value)).code, 'document_invalid', JSON.stringify(value));
     assert.equal(failure(parseDocument({ ...doc, body: { x: '\ud800' } })).code, 'canonical_json_invalid');
   });
 });

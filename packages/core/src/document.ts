@@ -93,7 +93,9 @@ interface ParsedSignature {
 }
 
 /** Checks the envelope's shape and decodes the signatures; no cryptography yet. */
-export function parseDocument(value: unknown): Result<{ document: SignedDocument; id: string; signatures: ParsedSignature[] }> {
+export function parseDocument(
+  value: unknown,
+): Result<{ document: SignedDocument; id: string; signatures: ParsedSignature[] }> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return err('document_invalid', { reason: 'a document is a JSON object' });
   }
@@ -118,7 +120,11 @@ export function parseDocument(value: unknown): Result<{ document: SignedDocument
   const parsed = parseSignatures(signatures);
   if (!parsed.ok) return parsed;
   const id = encodePrefixed('doc', sha256(utf8(canonical.value)));
-  return ok({ document: { type, version, body, signatures: signatures as DocumentSignature[] }, id, signatures: parsed.value });
+  return ok({
+    document: { type, version, body, signatures: signatures as DocumentSignature[] },
+    id,
+    signatures: parsed.value,
+  });
 }
 
 function parseSignatures(entries: unknown[]): Result<ParsedSignature[]> {
@@ -135,7 +141,8 @@ function parseSignatures(entries: unknown[]): Result<ParsedSignature[]> {
       return err('document_invalid', { field: `signatures[${index}]`, reason: 'key must be "pub_…" and sig "sig_…"' });
     }
     const key = e.key as string;
-    if (seen.has(key)) return err('document_invalid', { field: `signatures[${index}]`, reason: 'duplicate signer', key });
+    if (seen.has(key))
+      return err('document_invalid', { field: `signatures[${index}]`, reason: 'duplicate signer', key });
     seen.add(key);
     out.push({ key, publicKey: publicKey.value, signature: signature.value, index });
   }
@@ -167,7 +174,10 @@ function checkSigners(
  * const result = await verifyDocument(doc, ['pub_…']);
  * if (!result.ok) console.log(result.error.code, result.error.details.key);
  */
-export async function verifyDocument(value: unknown, required: readonly string[] = []): Promise<Result<VerifiedDocument>> {
+export async function verifyDocument(
+  value: unknown,
+  required: readonly string[] = [],
+): Promise<Result<VerifiedDocument>> {
   const parsed = parseDocument(value);
   if (!parsed.ok) return parsed;
   const { document, id, signatures } = parsed.value;

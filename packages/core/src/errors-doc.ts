@@ -2,7 +2,9 @@ import { ERROR_CODES, ERRORS } from './errors.js';
 
 /** docs/errors.md, rendered from the error table (npm run docs:errors writes it; a test compares). */
 export function errorsMarkdown(): string {
-  const rows = ERROR_CODES.map((code) => `| \`${code}\` | ${ERRORS[code].status} | ${ERRORS[code].message.replaceAll('|', '\\|')} |`);
+  const rows = ERROR_CODES.map(
+    (code) => `| \`${code}\` | ${ERRORS[code].status} | ${ERRORS[code].message.replaceAll('|', '\\|')} |`,
+  );
   return [
     '# Error codes',
     '',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { errorsMarkdown } from './errors-doc.js';
 import { ERROR_CODES, ERRORS, err, WebWalletError } from './errors.js';
+import { errorsMarkdown } from './errors-doc.js';
 
 test('every error code has an HTTP error status and a message that ends a sentence', () => {
   assert.ok(ERROR_CODES.length >= 15);

@@ -167,7 +167,11 @@ export function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };
 }
 
-export function err(code: ErrorCode, details: ErrorDetails = {}, message?: string): { ok: false; error: WebWalletError } {
+export function err(
+  code: ErrorCode,
+  details: ErrorDetails = {},
+  message?: string,
+): { ok: false; error: WebWalletError } {
   return { ok: false, error: new WebWalletError(code, details, message) };
 }
 

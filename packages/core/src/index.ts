@@ -13,5 +13,5 @@ export * from './crypto.js';
 export * from './document.js';
 export * from './encoding.js';
 export * from './errors.js';
-export * from './merkle.js';
 export { errorsMarkdown } from './errors-doc.js';
+export * from './merkle.js';

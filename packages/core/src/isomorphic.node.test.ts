@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { requireChromium, runTestsInBrowser } from '@webwallet/testkit';
 
 // The same core test files that run under Node, run again unchanged in headless Chromium: the
@@ -20,5 +20,8 @@ test('the core test suite passes in headless Chromium', { timeout: 180_000 }, as
   assert.deepEqual(failures, [], failures.map((f) => `${f.name}\n${f.error}`).join('\n\n'));
   assert.ok(run.results.length >= 40, `expected the whole suite to run, ran ${run.results.length}`);
   assert.match(run.userAgent, /Chrome\//);
-  assert.ok(run.requests.every((url) => url.startsWith('http://127.0.0.1:')), 'no request may leave loopback');
+  assert.ok(
+    run.requests.every((url) => url.startsWith('http://127.0.0.1:')),
+    'no request may leave loopback',
+  );
 });

@@ -80,18 +80,25 @@ describe('Merkle tree properties', () => {
 
   test('property: any flipped bit in leaf, proof or root fails inclusion', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: data.length }), fc.nat(), fc.nat(), fc.nat(), (size, rawIndex, which, bit) => {
-        const index = rawIndex % size;
-        const root = mth(0, size);
-        const proof = inclusionProof(mth, index, size);
-        const part = which % (proof.length + 2);
-        if (part === 0) assert.equal(verifyInclusion(flipBit(data[index]!, bit), index, size, proof, root).ok, false);
-        else if (part === 1) assert.equal(verifyInclusion(data[index]!, index, size, proof, flipBit(root, bit)).ok, false);
-        else {
-          const bad = proof.map((h, i) => (i === part - 2 ? flipBit(h, bit) : h));
-          assert.equal(verifyInclusion(data[index]!, index, size, bad, root).ok, false);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: data.length }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (size, rawIndex, which, bit) => {
+          const index = rawIndex % size;
+          const root = mth(0, size);
+          const proof = inclusionProof(mth, index, size);
+          const part = which % (proof.length + 2);
+          if (part === 0) assert.equal(verifyInclusion(flipBit(data[index]!, bit), index, size, proof, root).ok, false);
+          else if (part === 1)
+            assert.equal(verifyInclusion(data[index]!, index, size, proof, flipBit(root, bit)).ok, false);
+          else {
+            const bad = proof.map((h, i) => (i === part - 2 ? flipBit(h, bit) : h));
+            assert.equal(verifyInclusion(data[index]!, index, size, bad, root).ok, false);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -61,7 +61,8 @@ export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
 }
 
 function checkSize(size: number): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`tree size must be a non-negative integer, got ${size}`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new RangeError(`tree size must be a non-negative integer, got ${size}`);
 }
 
 /** PATH(m, D[start:end]) of RFC 9162 section 2.1.3.1, leaf to root. */
@@ -120,7 +121,13 @@ function checkProofShape(proof: readonly Uint8Array[]): string | undefined {
  * Verifies that `leaf` (a leaf hash) is at `index` in the tree of `size` with `root`,
  * following RFC 9162 section 2.1.3.2 step by step.
  */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): Result<true> {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): Result<true> {
   const shape = checkProofShape(proof);
   if (shape) return proofFailure(shape);
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {

@@ -31,7 +31,15 @@ export const DEFAULT_CONFIG: NodeConfig = {
   request_timeout_ms: 30_000,
 };
 
-export const LOG_LEVELS: readonly NodeConfig['log_level'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly NodeConfig['log_level'][] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
 
 export function resolveConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));

@@ -1,5 +1,12 @@
 export { type AppOptions, buildApp, listeningUrl } from './app.js';
 export { DEFAULT_CONFIG, LOG_LEVELS, type NodeConfig, resolveConfig } from './config.js';
-export { ensureDataDir, loadNodeKey, loadOrCreateNodeKey, NODE_KEY_FILE, type NodeKey, NodeSetupError } from './identity/node-key.js';
+export {
+  ensureDataDir,
+  loadNodeKey,
+  loadOrCreateNodeKey,
+  NODE_KEY_FILE,
+  type NodeKey,
+  NodeSetupError,
+} from './identity/node-key.js';
 export { closeOnSignals, type RunningNode, startNode } from './node.js';
 export { SOFTWARE_VERSION } from './version.js';

@@ -32,12 +32,15 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     await app.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new NodeSetupError(`Port ${config.port} on ${config.host} is in use. Stop the other process or pass --port.`);
+      throw new NodeSetupError(
+        `Port ${config.port} on ${config.host} is in use. Stop the other process or pass --port.`,
+      );
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
       throw new NodeSetupError(`Cannot listen on host ${config.host}: no such local address. Pass --host 127.0.0.1.`);
     }
-    if (code === 'EACCES') throw new NodeSetupError(`Not allowed to listen on port ${config.port}. Use a port above 1023.`);
+    if (code === 'EACCES')
+      throw new NodeSetupError(`Not allowed to listen on port ${config.port}. Use a port above 1023.`);
     throw error;
   }
   let closed: Promise<void> | undefined;

@@ -42,7 +42,8 @@ export async function bundleTests(files: readonly string[]): Promise<string> {
 }
 
 function serve(script: string): Promise<Server> {
-  const page = '<!doctype html><meta charset="utf-8"><title>tests</title><script type="module" src="/tests.js"></script>';
+  const page =
+    '<!doctype html><meta charset="utf-8"><title>tests</title><script type="module" src="/tests.js"></script>';
   const server = createServer((req, res) => {
     if (req.url === '/tests.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(page);
@@ -55,7 +56,11 @@ function serve(script: string): Promise<Server> {
  * Runs node:test-style test files in headless Chromium and returns each test's outcome.
  * The files run unchanged: only node:test and node:assert are replaced.
  */
-export async function runTestsInBrowser(chromiumPath: string, files: readonly string[], timeout_ms = 120_000): Promise<BrowserRun> {
+export async function runTestsInBrowser(
+  chromiumPath: string,
+  files: readonly string[],
+  timeout_ms = 120_000,
+): Promise<BrowserRun> {
   const script = await bundleTests(files);
   const server = await serve(script);
   const browser = await launchChromium(chromiumPath);

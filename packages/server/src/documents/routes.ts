@@ -4,16 +4,31 @@ import { type Static, Type } from 'typebox';
 import { sendError } from '../http/errors.js';
 import { BODY_ERRORS, errorResponses, StrictObject } from '../http/schemas.js';
 
-const PublicKeyText = Type.String({ pattern: '^pub_[A-Za-z0-9_-]{43}$', description: 'Ed25519 public key, "pub_" + base64url.' });
-const SignatureText = Type.String({ pattern: '^sig_[A-Za-z0-9_-]{86}$', description: 'Ed25519 signature, "sig_" + base64url.' });
+const PublicKeyText = Type.String({
+  pattern: '^pub_[A-Za-z0-9_-]{43}$',
+  description: 'Ed25519 public key, "pub_" + base64url.',
+});
+const SignatureText = Type.String({
+  pattern: '^sig_[A-Za-z0-9_-]{86}$',
+  description: 'Ed25519 signature, "sig_" + base64url.',
+});
 
 /** The signed document envelope; the same schema later validates ledger transactions. */
 export const SignedDocumentSchema = StrictObject(
   {
-    type: Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){0,4}$', maxLength: 64, example: 'ledger.transfer' }),
+    type: Type.String({
+      pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*){0,4}$',
+      maxLength: 64,
+      example: 'ledger.transfer',
+    }),
     version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-    body: Type.Object({}, { additionalProperties: true, description: 'Type-specific content; its canonical hash is the document id.' }),
-    signatures: Type.Array(StrictObject({ key: PublicKeyText, sig: SignatureText }), { maxItems: DOCUMENT_SIGNATURES_MAX }),
+    body: Type.Object(
+      {},
+      { additionalProperties: true, description: 'Type-specific content; its canonical hash is the document id.' },
+    ),
+    signatures: Type.Array(StrictObject({ key: PublicKeyText, sig: SignatureText }), {
+      maxItems: DOCUMENT_SIGNATURES_MAX,
+    }),
   },
   { $id: 'SignedDocument', description: 'A signed WebWallet document (see docs/architecture.md).' },
 );

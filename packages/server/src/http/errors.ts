@@ -56,12 +56,19 @@ export function toWebWalletError(error: unknown): WebWalletError {
 export function installErrorHandlers(app: FastifyInstance, bodyBytesMax: number): void {
   app.setErrorHandler((error, request, reply) => {
     let wwError = toWebWalletError(error);
-    if (wwError.code === 'payload_too_large') wwError = new WebWalletError('payload_too_large', { body_bytes_max: bodyBytesMax });
+    if (wwError.code === 'payload_too_large')
+      wwError = new WebWalletError('payload_too_large', { body_bytes_max: bodyBytesMax });
     if (wwError.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: wwError.code }, 'request rejected');
     return sendError(reply, wwError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new WebWalletError('route_not_found', { method: request.method, path: (request.url.split('?')[0] ?? '').slice(0, 256) })),
+    sendError(
+      reply,
+      new WebWalletError('route_not_found', {
+        method: request.method,
+        path: (request.url.split('?')[0] ?? '').slice(0, 256),
+      }),
+    ),
   );
 }

@@ -1,6 +1,24 @@
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { bytesEqual, decodePrefixed, encodePrefixed, generateKeyPair, type KeyPair, keyPairFromSecret } from '@webwallet/core';
+import {
+  bytesEqual,
+  decodePrefixed,
+  encodePrefixed,
+  generateKeyPair,
+  type KeyPair,
+  keyPairFromSecret,
+} from '@webwallet/core';
 
 export const NODE_KEY_FILE = 'node-key.json';
 

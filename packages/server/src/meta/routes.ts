@@ -7,7 +7,7 @@ export const NodeInfo = Type.Object(
   {
     name: Type.String({ description: 'Operator-chosen node name.' }),
     public_key: Type.String({ description: 'The node\'s Ed25519 key ("pub_…"): verifies its blocks and receipts.' }),
-    api_base_url: Type.String({ description: 'Base URL of this node\'s HTTP API.' }),
+    api_base_url: Type.String({ description: "Base URL of this node's HTTP API." }),
     software: Type.Object({ name: Type.Literal('webwallet'), version: Type.String() }),
     protocol_version: Type.Integer({ description: 'Version of the document and signing formats.' }),
   },

@@ -8,7 +8,9 @@ export class AssertionError extends Error {
 
 function show(value: unknown): string {
   try {
-    return typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value));
+    return typeof value === 'bigint'
+      ? `${value}n`
+      : (JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value));
   } catch {
     return String(value);
   }
@@ -45,7 +47,9 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && isDeepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) => Object.hasOwn(b, k) && isDeepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }
 
 export function deepEqual(actual: unknown, expected: unknown, message?: string): void {
@@ -72,14 +76,16 @@ function checkThrown(error: unknown, expected: Expected | undefined, message: st
   if (typeof expected === 'function') {
     const isClass = expected.prototype !== undefined && (expected === Error || expected.prototype instanceof Error);
     if (isClass) {
-      if (!(error instanceof (expected as new () => unknown))) fail(message, `expected ${expected.name}, got ${show(error)}`);
+      if (!(error instanceof (expected as new () => unknown)))
+        fail(message, `expected ${expected.name}, got ${show(error)}`);
     } else if ((expected as (e: unknown) => boolean)(error) !== true) {
       fail(message, `error failed validation: ${String(error)}`);
     }
     return;
   }
   for (const [key, value] of Object.entries(expected)) {
-    if (!isDeepEqual((error as Record<string, unknown>)?.[key], value)) fail(message, `error.${key} is not ${show(value)}`);
+    if (!isDeepEqual((error as Record<string, unknown>)?.[key], value))
+      fail(message, `error.${key} is not ${show(value)}`);
   }
 }
 
@@ -87,13 +93,21 @@ export function throws(fn: () => unknown, expected?: Expected | string, message?
   try {
     fn();
   } catch (error) {
-    checkThrown(error, typeof expected === 'string' ? undefined : expected, typeof expected === 'string' ? expected : message);
+    checkThrown(
+      error,
+      typeof expected === 'string' ? undefined : expected,
+      typeof expected === 'string' ? expected : message,
+    );
     return;
   }
   fail(typeof expected === 'string' ? expected : message, 'expected the function to throw');
 }
 
-export async function rejects(value: Promise<unknown> | (() => Promise<unknown>), expected?: Expected, message?: string): Promise<void> {
+export async function rejects(
+  value: Promise<unknown> | (() => Promise<unknown>),
+  expected?: Expected,
+  message?: string,
+): Promise<void> {
   try {
     await (typeof value === 'function' ? value() : value);
   } catch (error) {

@@ -74,7 +74,13 @@ async function runNode(node: Node, prefix: string, results: Result[]): Promise<v
     await node.body?.(context);
     results.push({ name, ok: true, skipped, duration_ms: performance.now() - started });
   } catch (error) {
-    results.push({ name, ok: false, skipped: false, error: describeError(error), duration_ms: performance.now() - started });
+    results.push({
+      name,
+      ok: false,
+      skipped: false,
+      error: describeError(error),
+      duration_ms: performance.now() - started,
+    });
   }
 }
 

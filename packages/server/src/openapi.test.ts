@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { launchChromium, requireChromium } from '@webwallet/testkit';
+import { startTestNode } from './test-helpers.js';
+
+type TestNode = Awaited<ReturnType<typeof startTestNode>>;
+
+describe('OpenAPI document and /docs', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(async () => {
+    await node.stop();
+  });
+
+  test('GET /openapi.json is a valid OpenAPI 3.1 document', async () => {
+    const response = await fetch(`${node.url}/openapi.json`);
+    assert.equal(response.status, 200);
+    const spec = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    assert.equal(spec.openapi, '3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(spec);
+    assert.equal(validator.version, '3.1');
+    assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 2));
+    assert.equal(result.valid, true);
+    assert.deepEqual(Object.keys(spec.paths).sort(), ['/.well-known/webwallet', '/healthz', '/v1/documents/verify']);
+  });
+
+  test('the document describes the validating schemas and the error shape', async () => {
+    const spec = (await (await fetch(`${node.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; additionalProperties?: boolean }> };
+    };
+    const verify = spec.paths['/v1/documents/verify']!.post!;
+    assert.ok(verify.requestBody);
+    for (const status of ['400', '413', '415', '422', '500']) {
+      assert.match(JSON.stringify(verify.responses[status]), /ErrorResponse/, status);
+    }
+    const signed = spec.components.schemas.SignedDocument!;
+    assert.equal(signed.additionalProperties, false);
+    assert.deepEqual(Object.keys(signed.properties ?? {}).sort(), ['body', 'signatures', 'type', 'version']);
+    assert.ok(spec.components.schemas.ErrorResponse);
+  });
+
+  test('GET /docs renders the API reference in Chromium with no third-party requests', {
+    timeout: 120_000,
+  }, async (t) => {
+    const chromium = requireChromium(t);
+    if (!chromium) return;
+    const browser = await launchChromium(chromium);
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const failures: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => {
+        if (m.type() === 'error') failures.push(m.text());
+      });
+      await page.goto(`${node.url}/docs`);
+      await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+      const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.textContent?.trim()));
+      assert.ok(
+        paths.some((p) => p?.includes('/v1/documents/verify')),
+        JSON.stringify(paths),
+      );
+      const foreign = requests.filter((url) => !url.startsWith(node.url) && !url.startsWith('data:'));
+      assert.deepEqual(foreign, []);
+      assert.deepEqual(failures, []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
