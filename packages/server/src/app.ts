@@ -10,6 +10,13 @@ import { installValidators } from './http/validation.js';
 import type { NodeKey } from './identity/node-key.js';
 import { Health, metaRoutes, NodeInfo } from './meta/routes.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set when shutdown begins, so requests that still arrive get a clean 503. */
+    lifecycle: { closing: boolean };
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppOptions {
@@ -44,13 +51,13 @@ export async function buildApp({ config, nodeKey }: AppOptions): Promise<Fastify
   installValidators(app, schemas);
   installErrorHandlers(app, config.body_bytes_max);
 
-  let closing = false;
+  app.decorate('lifecycle', { closing: false });
   app.addHook('preClose', async () => {
-    closing = true;
+    app.lifecycle.closing = true;
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (closing) {
+    if (app.lifecycle.closing) {
       reply.header('connection', 'close');
       return sendError(reply, new WebWalletError('service_unavailable', { reason: 'shutting down' }));
     }

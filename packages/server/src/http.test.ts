@@ -181,6 +181,37 @@ describe('node HTTP API', () => {
     }
   });
 
+  test('requests arriving during shutdown get a 503 in the error shape while in-flight ones finish', async () => {
+    const other = await startTestNode();
+    const url = new URL(`${other.url}/v1/documents/verify`);
+    const body = JSON.stringify({ document: { type: 'x.y', version: 1, body: {}, signatures: [] } });
+    const inflight = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => req.end(body.slice(10)), 200);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = other.stop();
+    const late = await other.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(late.statusCode, 503);
+    assertErrorShape(late.json(), 'service_unavailable');
+    assert.equal(await inflight, 200);
+    await stopped;
+  });
+
   test('property: no body, however malformed, gets a 5xx or leaves the error shape', async () => {
     const bodies = fc.oneof(
       fc.string({ maxLength: 200 }),

@@ -50,6 +50,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     nodeKey,
     url: listeningUrl(app, config),
     close: () => {
+      app.lifecycle.closing = true;
       closed ??= app.close();
       return closed;
     },
