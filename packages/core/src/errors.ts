@@ -26,8 +26,10 @@ export type ErrorCode =
   | 'document_invalid'
   | 'signature_missing'
   | 'signature_invalid'
-  // Merkle proofs
+  // Merkle proofs, blocks and receipts
   | 'proof_invalid'
+  | 'receipt_invalid'
+  | 'node_key_untrusted'
   // node
   | 'service_unavailable'
   | 'internal_error';
@@ -109,6 +111,16 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   proof_invalid: {
     status: 422,
     message: 'The Merkle proof does not verify against the given root and tree size.',
+  },
+  receipt_invalid: {
+    status: 400,
+    message:
+      'The receipt is malformed. A receipt is {version: 1, document, index, block, proof} as served by GET /v1/transactions/{id}.',
+  },
+  node_key_untrusted: {
+    status: 422,
+    message:
+      'The block is signed by a node key you did not trust. Fetch the node key from /.well-known/webwallet and pass it.',
   },
   service_unavailable: {
     status: 503,

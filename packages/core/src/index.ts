@@ -15,3 +15,4 @@ export * from './encoding.js';
 export * from './errors.js';
 export { errorsMarkdown } from './errors-doc.js';
 export * from './merkle.js';
+export * from './receipt.js';

@@ -29,8 +29,8 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(concatBytes(NODE_PREFIX, left, right));
 }
 
-/** The largest power of two strictly below n (n >= 2). */
-function splitPoint(n: number): number {
+/** The largest power of two strictly below n (n >= 2): where RFC 9162 splits a tree of n leaves. */
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -65,46 +65,62 @@ function checkSize(size: number): void {
     throw new RangeError(`tree size must be a non-negative integer, got ${size}`);
 }
 
-/** PATH(m, D[start:end]) of RFC 9162 section 2.1.3.1, leaf to root. */
-export function inclusionProof(mth: RangeHasher, index: number, size: number): Uint8Array[] {
+/** A leaf range [start, end) whose subtree hash is one entry of a proof. */
+export type LeafRange = readonly [start: number, end: number];
+
+/**
+ * The leaf ranges whose subtree hashes form PATH(index, D[size]) (RFC 9162 section 2.1.3.1),
+ * leaf to root. Knowing the ranges first lets storage fetch their hashes in one go.
+ */
+export function inclusionProofRanges(index: number, size: number): LeafRange[] {
   checkSize(size);
   if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
     throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
   }
+  const ranges: LeafRange[] = [];
   let start = 0;
   let end = size;
   let m = index;
-  const siblings: Uint8Array[] = [];
   while (end - start > 1) {
     const k = splitPoint(end - start);
     if (m < k) {
-      siblings.push(mth(start + k, end));
+      ranges.push([start + k, end]);
       end = start + k;
     } else {
-      siblings.push(mth(start, start + k));
+      ranges.push([start, start + k]);
       start += k;
       m -= k;
     }
   }
-  // Siblings were found root to leaf; proofs list them leaf to root.
-  return siblings.reverse();
+  // Found root to leaf; proofs list them leaf to root.
+  return ranges.reverse();
 }
 
-/** PROOF(m, D[n]) of RFC 9162 section 2.1.4.1: shows the tree of size n extends the one of size m. */
-export function consistencyProof(mth: RangeHasher, m: number, n: number): Uint8Array[] {
+/** PATH(index, D[size]) of RFC 9162 section 2.1.3.1, leaf to root. */
+export function inclusionProof(mth: RangeHasher, index: number, size: number): Uint8Array[] {
+  return inclusionProofRanges(index, size).map(([start, end]) => mth(start, end));
+}
+
+/** The leaf ranges whose subtree hashes form PROOF(m, D[n]) (RFC 9162 section 2.1.4.1). */
+export function consistencyProofRanges(m: number, n: number): LeafRange[] {
   checkSize(m);
   checkSize(n);
   if (m > n) throw new RangeError(`old size ${m} is larger than new size ${n}`);
   if (m === 0 || m === n) return [];
-  return subproof(mth, m, 0, n, true);
+  return subproofRanges(m, 0, n, true);
 }
 
-function subproof(mth: RangeHasher, m: number, start: number, end: number, complete: boolean): Uint8Array[] {
+function subproofRanges(m: number, start: number, end: number, complete: boolean): LeafRange[] {
   const n = end - start;
-  if (m === n) return complete ? [] : [mth(start, end)];
+  if (m === n) return complete ? [] : [[start, end]];
   const k = splitPoint(n);
-  if (m <= k) return [...subproof(mth, m, start, start + k, complete), mth(start + k, end)];
-  return [...subproof(mth, m - k, start + k, end, false), mth(start, start + k)];
+  if (m <= k) return [...subproofRanges(m, start, start + k, complete), [start + k, end]];
+  return [...subproofRanges(m - k, start + k, end, false), [start, start + k]];
+}
+
+/** PROOF(m, D[n]) of RFC 9162 section 2.1.4.1: shows the tree of size n extends the one of size m. */
+export function consistencyProof(mth: RangeHasher, m: number, n: number): Uint8Array[] {
+  return consistencyProofRanges(m, n).map(([start, end]) => mth(start, end));
 }
 
 function proofFailure(reason: string): Result<true> {
