@@ -30,6 +30,38 @@ export type ErrorCode =
   | 'proof_invalid'
   | 'receipt_invalid'
   | 'node_key_untrusted'
+  // ledger
+  | 'transaction_invalid'
+  | 'transaction_type_unknown'
+  | 'timestamp_skew'
+  | 'transaction_id_conflict'
+  | 'batch_too_large'
+  | 'authorization_insufficient'
+  | 'account_exists'
+  | 'account_not_found'
+  | 'currency_exists'
+  | 'currency_not_found'
+  | 'trust_line_not_found'
+  | 'trust_line_self'
+  | 'trust_limit_exceeded'
+  | 'trust_limit_below_balance'
+  | 'credit_limit_below_debt'
+  | 'insufficient_funds'
+  | 'supply_exceeded'
+  | 'holder_frozen'
+  | 'amount_not_positive'
+  | 'leg_invalid'
+  | 'hold_not_found'
+  | 'hold_closed'
+  | 'hold_expired'
+  | 'preimage_invalid'
+  | 'post_amount_invalid'
+  | 'transaction_not_found'
+  | 'block_not_found'
+  | 'cursor_invalid'
+  | 'tree_size_invalid'
+  | 'unauthenticated'
+  | 'group_rejected'
   // node
   | 'service_unavailable'
   | 'internal_error';
@@ -121,6 +153,136 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: 422,
     message:
       'The block is signed by a node key you did not trust. Fetch the node key from /.well-known/webwallet and pass it.',
+  },
+  transaction_invalid: {
+    status: 400,
+    message:
+      "The transaction body does not match its type's schema. See details.errors and the schemas in /openapi.json.",
+  },
+  transaction_type_unknown: {
+    status: 400,
+    message: 'Unknown transaction type or version. Use one of the ledger.* types listed in /openapi.json, version 1.',
+  },
+  timestamp_skew: {
+    status: 422,
+    message: "created_at is too far from the node's clock (more than 5 minutes). Set it to the current UTC time.",
+  },
+  transaction_id_conflict: {
+    status: 409,
+    message: 'This transaction id was already used for a different transaction. Choose a new id (a UUID).',
+  },
+  batch_too_large: {
+    status: 413,
+    message: 'Too many documents in one request. Send at most the documented maximum per request.',
+  },
+  authorization_insufficient: {
+    status: 403,
+    message:
+      "The account's required signatures are missing: sign with enough of its keys (see details), or use a node-authorized request for custodial accounts.",
+  },
+  account_exists: {
+    status: 409,
+    message: 'An account with this id exists already.',
+  },
+  account_not_found: {
+    status: 404,
+    message: 'No such account. Create it with a ledger.account.create transaction first.',
+  },
+  currency_exists: {
+    status: 409,
+    message: 'A currency with this code exists already on this ledger. Choose another code.',
+  },
+  currency_not_found: {
+    status: 404,
+    message: 'No such currency on this ledger. Check the code, or issue it with ledger.currency.issue.',
+  },
+  trust_line_not_found: {
+    status: 422,
+    message: 'The account has no trust line for this currency. The holder must first accept it with ledger.trust.set.',
+  },
+  trust_line_self: {
+    status: 422,
+    message: 'An issuer holds its own currency without a trust line; do not set one for it.',
+  },
+  trust_limit_exceeded: {
+    status: 422,
+    message:
+      'The payment would take the receiver above its trust limit for this currency. The receiver can raise the limit.',
+  },
+  trust_limit_below_balance: {
+    status: 422,
+    message: 'A trust limit cannot be set below the current balance. Pay some out first, or choose a higher limit.',
+  },
+  credit_limit_below_debt: {
+    status: 422,
+    message: 'The credit limit cannot be lowered below what the holder already owes.',
+  },
+  insufficient_funds: {
+    status: 422,
+    message: "The paying account's available balance (balance minus holds, plus its credit limit) is too low.",
+  },
+  supply_exceeded: {
+    status: 422,
+    message: "Issuing this much would exceed the currency's maximum supply.",
+  },
+  holder_frozen: {
+    status: 422,
+    message: 'The issuer has frozen this holder for this currency; it can only pay the issuer back.',
+  },
+  amount_not_positive: {
+    status: 400,
+    message: 'Amounts in transfers must be greater than zero.',
+  },
+  leg_invalid: {
+    status: 400,
+    message: 'A transfer leg must move money between two different accounts.',
+  },
+  hold_not_found: {
+    status: 404,
+    message: 'No pending transfer with this id. Check pending_id.',
+  },
+  hold_closed: {
+    status: 409,
+    message: 'The pending transfer was already posted, voided or expired.',
+  },
+  hold_expired: {
+    status: 422,
+    message: 'The pending transfer expired before it was posted; its funds were released.',
+  },
+  preimage_invalid: {
+    status: 422,
+    message: "The preimage does not hash (SHA-256) to the transfer's hashlock.",
+  },
+  post_amount_invalid: {
+    status: 422,
+    message: 'A partial post needs a single-leg pending transfer and an amount no larger than held.',
+  },
+  transaction_not_found: {
+    status: 404,
+    message: 'No transaction with this id on this ledger.',
+  },
+  block_not_found: {
+    status: 404,
+    message: 'No block at this height yet. GET /v1/blocks/latest shows the newest.',
+  },
+  cursor_invalid: {
+    status: 400,
+    message: 'The pagination cursor is not one this node issued. Start again without a cursor.',
+  },
+  tree_size_invalid: {
+    status: 422,
+    message:
+      'The tree size is not one of a sealed block, or is smaller than needed. Use a tree_size from GET /v1/blocks.',
+  },
+  unauthenticated: {
+    status: 401,
+    message:
+      'This request needs the node\'s admin token: send "Authorization: Bearer <token>" (webwallet keys show --admin-token).',
+  },
+  group_rejected: {
+    status: 422,
+    message:
+      'Another document of this all-or-nothing group was rejected, so none was applied. Fix the one named in details and resubmit the group.',
   },
   service_unavailable: {
     status: 503,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WebWalletError } from '@webwallet/core';
+import { type Ledger, TRANSACTION_TYPES } from '@webwallet/ledger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { NodeConfig } from './config.js';
 import { documentRoutes, SignedDocumentSchema } from './documents/routes.js';
@@ -8,6 +9,8 @@ import { installOpenApi } from './http/openapi.js';
 import { ErrorResponse } from './http/schemas.js';
 import { installValidators } from './http/validation.js';
 import type { NodeKey } from './identity/node-key.js';
+import { ledgerRoutes } from './ledger/routes.js';
+import { LEDGER_SCHEMAS } from './ledger/schemas.js';
 import { Health, metaRoutes, NodeInfo } from './meta/routes.js';
 
 declare module 'fastify' {
@@ -22,13 +25,27 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface AppOptions {
   config: NodeConfig;
   nodeKey: NodeKey;
+  ledger: Ledger;
+  adminToken: string;
+}
+
+/** Transaction body schemas, named for the OpenAPI components (e.g. "ledger.transfer" -> TransferBody). */
+function transactionBodySchemas(): object[] {
+  return Object.entries(TRANSACTION_TYPES).map(([type, schema]) => {
+    const name = type
+      .replace(/^ledger\./, '')
+      .split('.')
+      .map((part) => part[0]!.toUpperCase() + part.slice(1))
+      .join('');
+    return { ...schema, $id: `${name}Body`, title: type };
+  });
 }
 
 /**
  * Builds the node's HTTP application (not yet listening). Separate from `startNode` so tests
  * can also drive it in-process.
  */
-export async function buildApp({ config, nodeKey }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, nodeKey, ledger, adminToken }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.log_level },
     bodyLimit: config.body_bytes_max,
@@ -46,7 +63,14 @@ export async function buildApp({ config, nodeKey }: AppOptions): Promise<Fastify
   // Only JSON bodies: Fastify's built-in text/plain parser would let a mislabelled body through.
   app.removeContentTypeParser('text/plain');
 
-  const schemas = [ErrorResponse, SignedDocumentSchema, NodeInfo, Health];
+  const schemas = [
+    ErrorResponse,
+    SignedDocumentSchema,
+    NodeInfo,
+    Health,
+    ...LEDGER_SCHEMAS,
+    ...transactionBodySchemas(),
+  ];
   for (const schema of schemas) app.addSchema(schema);
   installValidators(app, schemas);
   installErrorHandlers(app, config.body_bytes_max);
@@ -70,6 +94,7 @@ export async function buildApp({ config, nodeKey }: AppOptions): Promise<Fastify
     apiBaseUrl: () => config.public_url ?? listeningUrl(app, config),
   });
   documentRoutes(app);
+  ledgerRoutes(app, { ledger, adminToken });
   return app;
 }
 

@@ -17,6 +17,12 @@ export interface NodeConfig {
   readonly shutdown_timeout_ms: number;
   /** How long a client may take to send a request's headers and body. */
   readonly request_timeout_ms: number;
+  /** PostgreSQL URL for the ledger; unset means embedded SQLite in data_dir/ledger.db. */
+  readonly database_url: string | undefined;
+  /** Seal a block after this many transactions... */
+  readonly block_transactions_max: number;
+  /** ...or once the oldest unsealed transaction is this old. */
+  readonly block_interval_ms: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -29,6 +35,9 @@ export const DEFAULT_CONFIG: NodeConfig = {
   body_bytes_max: 1_048_576,
   shutdown_timeout_ms: 10_000,
   request_timeout_ms: 30_000,
+  database_url: undefined,
+  block_transactions_max: 10_000,
+  block_interval_ms: 1_000,
 };
 
 export const LOG_LEVELS: readonly NodeConfig['log_level'][] = [
@@ -50,6 +59,12 @@ export function resolveConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   if (!LOG_LEVELS.includes(config.log_level)) throw new RangeError(`log level must be one of ${LOG_LEVELS.join(', ')}`);
   if (config.public_url !== undefined && !/^https?:\/\/[^/\s]+/.test(config.public_url)) {
     throw new RangeError(`public URL must be an absolute http(s) URL, got ${config.public_url}`);
+  }
+  if (config.database_url !== undefined && !/^postgres(ql)?:\/\//.test(config.database_url)) {
+    throw new RangeError('DATABASE_URL must be a postgres:// URL');
+  }
+  for (const key of ['block_transactions_max', 'block_interval_ms'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new RangeError(`${key} must be a positive integer`);
   }
   return config;
 }

@@ -1,12 +1,27 @@
+import { join } from 'node:path';
+import { Ledger, type LedgerStorage, SqliteStorage } from '@webwallet/ledger';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, listeningUrl } from './app.js';
 import { type NodeConfig, resolveConfig } from './config.js';
+import { loadOrCreateAdminToken } from './identity/admin-token.js';
 import { loadOrCreateNodeKey, type NodeKey, NodeSetupError } from './identity/node-key.js';
+
+export const LEDGER_FILE = 'ledger.db';
+
+/** The ledger's storage: PostgreSQL when a database URL is configured, else SQLite in the data directory. */
+export async function openStorage(config: NodeConfig, options: { readonly?: boolean } = {}): Promise<LedgerStorage> {
+  if (config.database_url) {
+    const { PostgresStorage } = await import('@webwallet/ledger/postgres');
+    return PostgresStorage.open({ url: config.database_url, readonly: options.readonly === true });
+  }
+  return new SqliteStorage({ path: join(config.data_dir, LEDGER_FILE), readonly: options.readonly === true });
+}
 
 export interface RunningNode {
   readonly app: FastifyInstance;
   readonly config: NodeConfig;
   readonly nodeKey: NodeKey;
+  readonly ledger: Ledger;
   /** Base URL the node listens on, e.g. http://127.0.0.1:8787 */
   readonly url: string;
   /** Stops accepting connections, lets in-flight requests finish, closes storage. */
@@ -24,7 +39,16 @@ export interface RunningNode {
 export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
   const config = resolveConfig(overrides);
   const { key: nodeKey, created } = await loadOrCreateNodeKey(config.data_dir);
-  const app = await buildApp({ config, nodeKey });
+  const adminToken = loadOrCreateAdminToken(config.data_dir);
+  const ledger = await Ledger.open({
+    storage: await openStorage(config),
+    nodeKey,
+    block_transactions_max: config.block_transactions_max,
+    block_interval_ms: config.block_interval_ms,
+  });
+  const app = await buildApp({ config, nodeKey, ledger, adminToken });
+  // The ledger closes after the HTTP server has let in-flight requests finish.
+  app.addHook('onClose', async () => ledger.close());
   if (created) app.log.info({ public_key: nodeKey.publicKey, path: nodeKey.path }, 'created node key');
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -48,6 +72,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     app,
     config,
     nodeKey,
+    ledger,
     url: listeningUrl(app, config),
     close: () => {
       app.lifecycle.closing = true;

@@ -1,0 +1,144 @@
+/** Ledger state: what the Graphstore holds. Amounts are bigint minor units throughout. */
+
+export interface Account {
+  readonly id: string;
+  /** Public keys that may sign for the account (empty for custodial accounts). */
+  readonly keys: readonly string[];
+  /** How many of `keys` must sign. */
+  readonly threshold: number;
+  /** Node-managed ("acc_…"): authorized by the node's authenticated API, not by signatures. */
+  readonly custodial: boolean;
+  readonly allow_rippling: boolean;
+  readonly created_seq: number;
+}
+
+export interface Currency {
+  readonly code: string;
+  readonly scale: number;
+  readonly issuer: string;
+  readonly max_supply: bigint | null;
+  readonly transfer_fee_bps: number;
+  readonly created_seq: number;
+}
+
+/**
+ * A holder's position in one currency. The issuer has a line too, without a trust limit, whose
+ * balance is minus the circulating supply; so each currency's balances sum to zero.
+ */
+export interface Line {
+  readonly holder: string;
+  readonly currency: string;
+  readonly balance: bigint;
+  /** Sum of pending transfers out of this line; available = balance - held. */
+  readonly held: bigint;
+  /** Trust limit: the most the holder accepts. */
+  readonly limit: bigint;
+  /** How far below zero available funds may go (for the issuer: the maximum supply). */
+  readonly credit_limit: bigint;
+  readonly frozen: boolean;
+}
+
+export interface HoldLeg {
+  readonly from: string;
+  readonly to: string;
+  readonly currency: string;
+  readonly amount: bigint;
+  /** Issuer transfer fee the payer owes on top of amount. */
+  readonly fee: bigint;
+}
+
+export type HoldState = 'pending' | 'posted' | 'voided' | 'expired';
+
+/** A two-phase transfer's hold. */
+export interface Hold {
+  /** Client id of the pending transfer. */
+  readonly id: string;
+  readonly seq: number;
+  readonly legs: readonly HoldLeg[];
+  readonly expires_at_ms: number;
+  /** Hex SHA-256 the post must reveal a preimage of, or null. */
+  readonly hashlock: string | null;
+  readonly state: HoldState;
+  readonly closed_seq: number | null;
+}
+
+export function lineKey(holder: string, currency: string): string {
+  return `${holder}\u0000${currency}`;
+}
+
+/** Read access shared by the committed state and the overlays stacked on it. */
+export interface StateReader {
+  account(id: string): Account | undefined;
+  currency(code: string): Currency | undefined;
+  line(holder: string, currency: string): Line | undefined;
+  hold(id: string): Hold | undefined;
+}
+
+/** The committed state, held in memory by the single writer. */
+export class LedgerState implements StateReader {
+  readonly accounts = new Map<string, Account>();
+  readonly currencies = new Map<string, Currency>();
+  readonly lines = new Map<string, Line>();
+  readonly holds = new Map<string, Hold>();
+
+  account(id: string): Account | undefined {
+    return this.accounts.get(id);
+  }
+  currency(code: string): Currency | undefined {
+    return this.currencies.get(code);
+  }
+  line(holder: string, currency: string): Line | undefined {
+    return this.lines.get(lineKey(holder, currency));
+  }
+  hold(id: string): Hold | undefined {
+    return this.holds.get(id);
+  }
+}
+
+/**
+ * Changes stacked on a reader. A transaction applies into a fresh overlay; only if it succeeds is
+ * the overlay folded into its parent (the batch), and the batch into the state only after the
+ * database commit. A failure anywhere discards the overlay: no partial writes, in memory or on disk.
+ */
+export class Overlay implements StateReader {
+  readonly accounts = new Map<string, Account>();
+  readonly currencies = new Map<string, Currency>();
+  readonly lines = new Map<string, Line>();
+  readonly holds = new Map<string, Hold>();
+
+  constructor(readonly parent: StateReader) {}
+
+  account(id: string): Account | undefined {
+    return this.accounts.get(id) ?? this.parent.account(id);
+  }
+  currency(code: string): Currency | undefined {
+    return this.currencies.get(code) ?? this.parent.currency(code);
+  }
+  line(holder: string, currency: string): Line | undefined {
+    return this.lines.get(lineKey(holder, currency)) ?? this.parent.line(holder, currency);
+  }
+  hold(id: string): Hold | undefined {
+    return this.holds.get(id) ?? this.parent.hold(id);
+  }
+
+  setAccount(account: Account): void {
+    this.accounts.set(account.id, account);
+  }
+  setCurrency(currency: Currency): void {
+    this.currencies.set(currency.code, currency);
+  }
+  setLine(line: Line): void {
+    this.lines.set(lineKey(line.holder, line.currency), line);
+  }
+  setHold(hold: Hold): void {
+    this.holds.set(hold.id, hold);
+  }
+
+  /** Folds these changes into another overlay or into the committed state. */
+  foldInto(target: Overlay | LedgerState): void {
+    for (const [k, v] of this.accounts) target.accounts.set(k, v);
+    for (const [k, v] of this.currencies) target.currencies.set(k, v);
+    for (const [k, v] of this.lines) target.lines.set(k, v);
+    for (const [k, v] of this.holds) target.holds.set(k, v);
+  }
+}
