@@ -25,7 +25,20 @@ describe('OpenAPI document and /docs', () => {
     assert.equal(validator.version, '3.1');
     assert.deepEqual(result.errors ?? [], [], JSON.stringify(result.errors, null, 2));
     assert.equal(result.valid, true);
-    assert.deepEqual(Object.keys(spec.paths).sort(), ['/.well-known/webwallet', '/healthz', '/v1/documents/verify']);
+    assert.deepEqual(Object.keys(spec.paths).sort(), [
+      '/.well-known/webwallet',
+      '/healthz',
+      '/v1/accounts/{id}',
+      '/v1/accounts/{id}/transactions',
+      '/v1/blocks/latest',
+      '/v1/blocks/{height}',
+      '/v1/currencies',
+      '/v1/documents/verify',
+      '/v1/proofs/consistency',
+      '/v1/proofs/inclusion',
+      '/v1/transactions',
+      '/v1/transactions/{id}',
+    ]);
   });
 
   test('the document describes the validating schemas and the error shape', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { MerkleNode } from '../chain/merkle-log.js';
 import type { Account, Currency, Hold, Line } from '../engine/state.js';
-import { legsFromJson, legsToJson } from './sqlite.js';
+import { legsFromJson, legsToJson } from './codec.js';
 import type {
   AccountRecord,
   CommitBatch,

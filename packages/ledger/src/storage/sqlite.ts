@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Account, Currency, Hold, Line } from '../engine/state.js';
+import { legsFromJson, legsToJson } from './codec.js';
 import type {
   AccountRecord,
   CommitBatch,
@@ -195,18 +196,6 @@ function toLine(r: LineRow): Line {
     credit_limit: r.credit_limit,
     frozen: r.frozen === 1n,
   };
-}
-export function legsToJson(legs: Hold['legs']): string {
-  return JSON.stringify(legs.map((l) => ({ ...l, amount: l.amount.toString(), fee: l.fee.toString() })));
-}
-export function legsFromJson(json: string): Hold['legs'] {
-  return (JSON.parse(json) as { from: string; to: string; currency: string; amount: string; fee: string }[]).map(
-    (l) => ({
-      ...l,
-      amount: BigInt(l.amount),
-      fee: BigInt(l.fee),
-    }),
-  );
 }
 function toHold(r: HoldRow): Hold {
   return {
