@@ -1,127 +1,63 @@
-import { join } from 'node:path';
-import {
-  closeOnSignals,
-  DEFAULT_CONFIG,
-  LOG_LEVELS,
-  loadNodeKey,
-  loadOrCreateNodeKey,
-  NODE_KEY_FILE,
-  type NodeConfig,
-  NodeSetupError,
-  SOFTWARE_VERSION,
-  startNode,
-} from '@webwallet/server';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { newAccountKeyFile, writeAccountKeyFile } from './account-key.js';
+import { registerLedgerCommands } from './ledger-commands.js';
+import { registerReceiptCommands } from './receipt-commands.js';
+import { CliError, jsonOption, print } from './util.js';
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('a port is an integer from 0 to 65535.');
-  return port;
-}
-
-const dataDirOption = () =>
-  new Option('--data-dir <path>', 'where the node keeps its key and data')
-    .env('WEBWALLET_DATA_DIR')
-    .default(DEFAULT_CONFIG.data_dir);
-const jsonOption = () => new Option('--json', 'print machine-readable JSON');
-
-function print(json: boolean, data: Record<string, unknown>, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
-
-interface ServeOptions {
-  dataDir: string;
-  port: number;
-  host: string;
-  name: string;
-  publicUrl?: string;
-  logLevel: NodeConfig['log_level'];
-}
-
-async function serve(options: ServeOptions): Promise<void> {
-  const node = await startNode({
-    data_dir: options.dataDir,
-    port: options.port,
-    host: options.host,
-    name: options.name,
-    public_url: options.publicUrl,
-    log_level: options.logLevel,
-  });
-  node.app.log.info({ url: node.url, docs: `${node.url}/docs`, public_key: node.nodeKey.publicKey }, 'node listening');
-  await closeOnSignals(node);
-}
-
-async function init(options: { dataDir: string; json?: boolean }): Promise<void> {
-  const { key, created } = await loadOrCreateNodeKey(options.dataDir);
-  const data = { data_dir: options.dataDir, key_file: key.path, public_key: key.publicKey, created };
-  print(
-    options.json === true,
-    data,
-    `${created ? 'Created' : 'Found existing'} node key in ${key.path}\nPublic key: ${key.publicKey}`,
-  );
-}
-
-async function keysShow(options: { dataDir: string; json?: boolean }): Promise<void> {
-  const path = join(options.dataDir, NODE_KEY_FILE);
-  let key: Awaited<ReturnType<typeof loadNodeKey>>;
-  try {
-    key = await loadNodeKey(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NodeSetupError(`No node key in ${options.dataDir}. Run "webwallet init" or "webwallet serve" first.`);
-    }
-    throw error;
+async function keygen(options: { out?: string; json?: boolean }): Promise<void> {
+  const file = await newAccountKeyFile();
+  if (options.out === undefined) {
+    // The key itself is the output: JSON either way.
+    print(true, file, '');
+    return;
   }
-  const data = { public_key: key.publicKey, key_file: key.path, created_at: key.createdAt, algorithm: 'Ed25519' };
-  print(options.json === true, data, key.publicKey);
+  writeAccountKeyFile(options.out, file);
+  print(options.json === true, { public_key: file.public_key, key_file: options.out }, file.public_key);
 }
 
-export function buildProgram(): Command {
+/**
+ * Commands that need neither the node software nor, until they act, the ledger: "webwallet <one of
+ * these>" starts without importing @webwallet/server (which costs most of a second).
+ */
+const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
+  'keygen',
+  'account',
+  'currency',
+  'trust',
+  'transfer',
+  'balance',
+  'receipt',
+  'verify-receipt',
+]);
+
+/**
+ * The whole program, or (`argv` naming a client command) just what that command needs.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const node = CLIENT_COMMANDS.has(argv[2] ?? '') ? undefined : await import('./node-commands.js');
   const program = new Command('webwallet')
-    .description('WebWallet: an open web payment system. Run a node and manage it.')
-    .version(SOFTWARE_VERSION, '-v, --version', 'print the version')
+    .description('WebWallet: an open web payment system. Run a node, manage it, and use its ledger.')
     .showHelpAfterError('(run with --help for usage)');
+  if (node) {
+    program.version(node.SOFTWARE_VERSION, '-v, --version', 'print the version');
+    node.registerNodeCommands(program);
+  }
 
   program
-    .command('serve')
-    .description('run the node: HTTP API, docs at /docs (also what "npm start" runs)')
-    .addOption(dataDirOption())
-    .addOption(
-      new Option('--port <port>', 'TCP port').env('WEBWALLET_PORT').default(DEFAULT_CONFIG.port).argParser(parsePort),
-    )
-    .addOption(new Option('--host <host>', 'interface to listen on').env('WEBWALLET_HOST').default(DEFAULT_CONFIG.host))
-    .addOption(
-      new Option('--name <name>', 'node name shown to clients').env('WEBWALLET_NODE_NAME').default(DEFAULT_CONFIG.name),
-    )
-    .addOption(new Option('--public-url <url>', 'external base URL when behind a proxy').env('WEBWALLET_PUBLIC_URL'))
-    .addOption(
-      new Option('--log-level <level>', 'log level')
-        .env('WEBWALLET_LOG_LEVEL')
-        .choices(LOG_LEVELS)
-        .default(DEFAULT_CONFIG.log_level),
-    )
-    .action(serve);
-
-  program
-    .command('init')
-    .description('create the data directory and the node signing key (serve does this on first start)')
-    .addOption(dataDirOption())
+    .command('keygen')
+    .description('make an Ed25519 key pair for a self-custody account; its public key is the account id')
+    .addOption(new Option('--out <file>', 'write the key to this file (mode 0600, never overwritten); else print it'))
     .addOption(jsonOption())
-    .action(init);
-
-  const keys = program.command('keys').description('inspect the node keys');
-  keys
-    .command('show')
-    .description("print the node's public key")
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action(keysShow);
+    .action(keygen);
+  registerLedgerCommands(program);
+  registerReceiptCommands(program);
+  node?.registerAuditCommand(program);
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = (await buildProgram(argv)).exitOverride();
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -131,10 +67,19 @@ export async function main(argv: readonly string[]): Promise<number> {
       // commander has printed help, the version or a usage error already.
       return (error as { exitCode?: number }).exitCode ?? 1;
     }
-    if (error instanceof NodeSetupError || error instanceof RangeError) {
+    if (error instanceof CliError) {
+      process.stderr.write(`error: ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`);
+      return error.exitCode;
+    }
+    // NodeSetupError (from @webwallet/server, not imported here): a setup problem the message explains.
+    if (error instanceof Error && (error.name === 'NodeSetupError' || error instanceof RangeError)) {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
-    throw error;
+    // A bug or an unexpected fault: still one line, with the stack only on request.
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = process.env.WEBWALLET_DEBUG === '1' && error instanceof Error ? `${error.stack}\n` : '';
+    process.stderr.write(`error: ${message}\n${stack || '(set WEBWALLET_DEBUG=1 to see where it happened)\n'}`);
+    return 1;
   }
 }

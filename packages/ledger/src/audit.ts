@@ -9,7 +9,7 @@ import {
 import { MerkleFrontier, type MerkleNode } from './chain/merkle-log.js';
 import { applyTransaction } from './engine/apply.js';
 import { findInvariantViolations } from './engine/invariants.js';
-import { LedgerState, lineKey, Overlay } from './engine/state.js';
+import { LedgerState, type Line, lineKey, Overlay } from './engine/state.js';
 import type { LedgerStorage, StoredBlock, StoredTransaction } from './storage/storage.js';
 import { prepareTransaction } from './verify/prepare.js';
 
@@ -47,8 +47,6 @@ interface Replay {
  * reproduces identical balances and identical block hashes.
  */
 export async function auditLedger(storage: LedgerStorage, options: AuditOptions): Promise<AuditReport> {
-  const snapshot = await storage.loadSnapshot();
-  const total = snapshot.log_size;
   const chunk = options.chunk_size ?? 5_000;
   const replay: Replay = {
     state: new LedgerState(),
@@ -58,28 +56,81 @@ export async function auditLedger(storage: LedgerStorage, options: AuditOptions)
     height: 0,
     max: options.problems_max ?? 100,
   };
-  const blocks = await storage.getBlockRange(0, Number.MAX_SAFE_INTEGER);
-  let blockIndex = 0;
-  for (let start = 0; start < total; start += chunk) {
-    const transactions = await storage.getTransactionRange(start, Math.min(total, start + chunk));
-    for (const tx of transactions) {
-      const nodes: MerkleNode[] = [];
-      replayTransaction(replay, tx, nodes);
-      await checkNodes(storage, replay, nodes);
-      while (blocks[blockIndex] && blocks[blockIndex]!.tree_size === replay.frontier.size) {
-        checkBlock(replay, blocks[blockIndex]!, options.nodeKeys);
-        blockIndex++;
+  const blocks = new BlockCursor(storage);
+  let target = await storage.logSize();
+  let lines: Line[];
+  // The node may keep committing while we read. Each commit writes its transactions and balances
+  // atomically, so balances read between two equal log sizes belong to exactly that log: replay
+  // up to the log size, read the balances, and repeat if the log grew meanwhile.
+  for (;;) {
+    while (replay.frontier.size < target) {
+      const start = replay.frontier.size;
+      blocks.rearm();
+      const transactions = await storage.getTransactionRange(start, Math.min(target, start + chunk));
+      if (transactions.length === 0 || transactions[0]!.seq !== start) {
+        problem(replay, `log has a gap at seq ${start}`);
+        break;
       }
+      for (const tx of transactions) {
+        const nodes: MerkleNode[] = [];
+        replayTransaction(replay, tx, nodes);
+        await checkNodes(storage, replay, nodes);
+        await blocks.checkAt(replay, options.nodeKeys);
+      }
+      options.onProgress?.(replay.frontier.size, target);
     }
-    if (transactions.length !== Math.min(chunk, total - start)) problem(replay, `log has a gap near seq ${start}`);
-    options.onProgress?.(Math.min(total, start + chunk), total);
+    const before = await storage.logSize();
+    if (before > replay.frontier.size) {
+      target = before;
+      continue;
+    }
+    lines = await storage.allLines();
+    const after = await storage.logSize();
+    if (after === before) break;
+    target = after;
   }
-  for (const block of blocks.slice(blockIndex))
-    problem(replay, `block ${block.height} has tree_size ${block.tree_size}, not a size the log reached`);
-  const lines = await storage.allLines();
+  // Blocks beyond this size belong to commits after the audited point; they are not checked.
+  await blocks.checkAt(replay, options.nodeKeys, true);
   compareLines(replay, lines);
   for (const violation of findInvariantViolations(replay.state)) problem(replay, `invariant: ${violation}`);
-  return { transactions: total, blocks: blocks.length, lines: lines.length, problems: replay.problems };
+  return { transactions: replay.frontier.size, blocks: replay.height, lines: lines.length, problems: replay.problems };
+}
+
+/** Reads blocks in height order, a page at a time, as the replay reaches their tree sizes. */
+class BlockCursor {
+  private page: StoredBlock[] = [];
+  private nextHeight = 0;
+  /** Storage had no more blocks at the last read: do not ask again per transaction. */
+  private exhausted = false;
+
+  constructor(private readonly storage: LedgerStorage) {}
+
+  private async head(refresh: boolean): Promise<StoredBlock | undefined> {
+    if (this.page.length === 0 && (refresh || !this.exhausted)) {
+      this.page = await this.storage.getBlockRange(this.nextHeight, this.nextHeight + 1_000);
+      this.nextHeight += this.page.length;
+      this.exhausted = this.page.length === 0;
+    }
+    return this.page[0];
+  }
+
+  /** Lets the next check look for newly stored blocks again (once per chunk, not per transaction). */
+  rearm(): void {
+    this.exhausted = false;
+  }
+
+  /** Checks every block sealed at the replay's current size; `refresh` looks for newly stored blocks. */
+  async checkAt(replay: Replay, nodeKeys: readonly string[], refresh = false): Promise<void> {
+    for (
+      let block = await this.head(refresh);
+      block && block.tree_size <= replay.frontier.size;
+      block = await this.head(refresh)
+    ) {
+      this.page.shift();
+      if (block.tree_size === replay.frontier.size) checkBlock(replay, block, nodeKeys);
+      else problem(replay, `block ${block.height} has tree_size ${block.tree_size}, out of order with the log`);
+    }
+  }
 }
 
 function problem(replay: Replay, text: string): void {

@@ -13,6 +13,7 @@ import {
   WebWalletError,
 } from '@webwallet/core';
 import { subtreeHash } from './chain/merkle-log.js';
+import { findInvariantViolations } from './engine/invariants.js';
 import type { Currency, Hold, Line } from './engine/state.js';
 import { Sequencer, type TxOutcome } from './sequencer.js';
 import type { LedgerStorage, PageRequest, StoredBlock, StoredTransaction } from './storage/storage.js';
@@ -339,6 +340,11 @@ export class Ledger {
     return latest
       ? { height: latest.height, hash: toHex(latest.hash), block: JSON.parse(latest.document_json) as SignedBlock }
       : undefined;
+  }
+
+  /** Every invariant violation in the committed state (empty when healthy); O(lines). */
+  checkInvariants(): string[] {
+    return findInvariantViolations(this.sequencer.committed);
   }
 
   get logSize(): number {

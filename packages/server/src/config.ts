@@ -19,6 +19,8 @@ export interface NodeConfig {
   readonly request_timeout_ms: number;
   /** PostgreSQL URL for the ledger; unset means embedded SQLite in data_dir/ledger.db. */
   readonly database_url: string | undefined;
+  /** PostgreSQL schema for the ledger's tables (one node per schema). */
+  readonly database_schema: string;
   /** Seal a block after this many transactions... */
   readonly block_transactions_max: number;
   /** ...or once the oldest unsealed transaction is this old. */
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   shutdown_timeout_ms: 10_000,
   request_timeout_ms: 30_000,
   database_url: undefined,
+  database_schema: 'public',
   block_transactions_max: 10_000,
   block_interval_ms: 1_000,
 };

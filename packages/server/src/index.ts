@@ -1,5 +1,6 @@
 export { type AppOptions, buildApp, listeningUrl } from './app.js';
 export { DEFAULT_CONFIG, LOG_LEVELS, type NodeConfig, resolveConfig } from './config.js';
+export { ADMIN_TOKEN_FILE, loadOrCreateAdminToken, readAdminToken } from './identity/admin-token.js';
 export {
   ensureDataDir,
   loadNodeKey,
@@ -8,5 +9,5 @@ export {
   type NodeKey,
   NodeSetupError,
 } from './identity/node-key.js';
-export { closeOnSignals, type RunningNode, startNode } from './node.js';
+export { closeOnSignals, LEDGER_FILE, openStorage, type RunningNode, startNode } from './node.js';
 export { SOFTWARE_VERSION } from './version.js';

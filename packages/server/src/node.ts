@@ -12,7 +12,11 @@ export const LEDGER_FILE = 'ledger.db';
 export async function openStorage(config: NodeConfig, options: { readonly?: boolean } = {}): Promise<LedgerStorage> {
   if (config.database_url) {
     const { PostgresStorage } = await import('@webwallet/ledger/postgres');
-    return PostgresStorage.open({ url: config.database_url, readonly: options.readonly === true });
+    return PostgresStorage.open({
+      url: config.database_url,
+      schema: config.database_schema,
+      readonly: options.readonly === true,
+    });
   }
   return new SqliteStorage({ path: join(config.data_dir, LEDGER_FILE), readonly: options.readonly === true });
 }

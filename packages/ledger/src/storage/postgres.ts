@@ -720,6 +720,11 @@ export class PostgresStorage implements LedgerStorage {
     return this.block('WHERE height = $1', [int8(height)]);
   }
 
+  async logSize(): Promise<number> {
+    const row = await this.row<{ size: string }>('SELECT coalesce(max(seq) + 1, 0) AS size FROM transactions', []);
+    return Number(row?.size ?? 0);
+  }
+
   async latestBlock(): Promise<StoredBlock | undefined> {
     return this.block('ORDER BY height DESC LIMIT 1', []);
   }

@@ -339,6 +339,10 @@ export class SqliteStorage implements LedgerStorage {
     };
   }
 
+  async logSize(): Promise<number> {
+    return Number(this.stmts.logSize.get() as bigint);
+  }
+
   async findTransactionIds(ids: readonly string[]): Promise<Map<string, TakenId>> {
     const found = new Map<string, TakenId>();
     for (const id of ids) {

@@ -77,6 +77,8 @@ export interface PageRequest {
 export interface LedgerStorage extends MerkleSource {
   readonly engine: 'sqlite' | 'postgres';
   loadSnapshot(): Promise<LedgerSnapshot>;
+  /** Number of transactions in the log. */
+  logSize(): Promise<number>;
   /** Which of these client ids are taken, with their document hash, seq and acceptance time. */
   findTransactionIds(ids: readonly string[]): Promise<Map<string, TakenId>>;
   commit(batch: CommitBatch): Promise<void>;
