@@ -308,6 +308,7 @@ for (const engine of ENGINES) {
               await waitUntilSettled(
                 ledger,
                 holders.map((h) => h.id),
+                clock,
               );
               assert.deepEqual(ledger.checkInvariants(), []);
               const report = await auditLedger(ledger.storage, { nodeKeys: [nodeKey.publicKey] });
@@ -326,13 +327,17 @@ for (const engine of ENGINES) {
   });
 }
 
-/** Waits until every hold has expired (the sequencer's timer does it) and the log is sealed. */
-async function waitUntilSettled(ledger: Ledger, accounts: readonly string[]): Promise<void> {
+/**
+ * Waits until every hold has expired (the sequencer's timer writes the expiries) and the log is
+ * sealed; the expiries themselves wait a block interval to be sealed, so the clock moves on.
+ */
+async function waitUntilSettled(ledger: Ledger, accounts: readonly string[], clock: { advance(ms: number): void }): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const views = await Promise.all(accounts.map((id) => ledger.account(id)));
     const block = await ledger.latestBlock();
     if (views.every((v) => v?.pending.length === 0) && block?.block.body.tree_size === ledger.logSize) return;
+    clock.advance(6_000);
     if (Date.now() > deadline) throw new Error('holds did not expire or blocks were not sealed');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
