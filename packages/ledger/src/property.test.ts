@@ -331,7 +331,11 @@ for (const engine of ENGINES) {
  * Waits until every hold has expired (the sequencer's timer writes the expiries) and the log is
  * sealed; the expiries themselves wait a block interval to be sealed, so the clock moves on.
  */
-async function waitUntilSettled(ledger: Ledger, accounts: readonly string[], clock: { advance(ms: number): void }): Promise<void> {
+async function waitUntilSettled(
+  ledger: Ledger,
+  accounts: readonly string[],
+  clock: { advance(ms: number): void },
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const views = await Promise.all(accounts.map((id) => ledger.account(id)));
