@@ -60,7 +60,9 @@ function readJson(path: string, what: string): unknown {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
-      code === 'ENOENT' ? `There is no file ${path} (expected ${what}).` : `Cannot read ${path}: ${(error as Error).message}`,
+      code === 'ENOENT'
+        ? `There is no file ${path} (expected ${what}).`
+        : `Cannot read ${path}: ${(error as Error).message}`,
     );
   }
   try {

@@ -62,6 +62,9 @@ export type ErrorCode =
   | 'tree_size_invalid'
   | 'unauthenticated'
   | 'group_rejected'
+  | 'path_not_found'
+  | 'path_invalid'
+  | 'send_max_exceeded'
   // node
   | 'service_unavailable'
   | 'internal_error';
@@ -283,6 +286,20 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: 422,
     message:
       'Another document of this all-or-nothing group was rejected, so none was applied. Fix the one named in details and resubmit the group.',
+  },
+  path_not_found: {
+    status: 422,
+    message:
+      'No path of at most 6 hops connects the payer to the payee through accounts that allow rippling. Supply a path, or pay in a currency the payee accepts.',
+  },
+  path_invalid: {
+    status: 422,
+    message:
+      'The supplied path cannot carry the payment: every intermediary must allow rippling, and all currencies on it must have the same scale. See details.hop.',
+  },
+  send_max_exceeded: {
+    status: 422,
+    message: "Delivering the amount along this path, with the issuers' fees, costs more than send_max. Raise send_max.",
   },
   service_unavailable: {
     status: 503,

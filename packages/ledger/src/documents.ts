@@ -3,6 +3,7 @@ import type {
   AccountCreate,
   CurrencyIssue,
   HolderSet,
+  Payment,
   Transfer,
   TransferPost,
   TransferVoid,
@@ -20,6 +21,7 @@ interface Bodies {
   'ledger.transfer': Transfer;
   'ledger.transfer.post': TransferPost;
   'ledger.transfer.void': TransferVoid;
+  'ledger.payment': Payment;
 }
 
 /** A fresh client id: 128 random bits, base64url. */

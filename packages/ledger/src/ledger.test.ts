@@ -622,6 +622,124 @@ for (const engine of ENGINES) {
       assert.equal((await balance(issuer.id, 'PTS'))?.balance, '-998');
     });
 
+    test('multi-hop payments ripple through intermediaries, fees per hop, all-or-nothing', async (t) => {
+      if (!requireEngine(t, engine)) return;
+      const [bankX, bankY, maker, payer, payee] = await Promise.all([party(), party(), party(), party(), party()]);
+      for (const p of [bankX, bankY, payer, payee])
+        accepted(await one(await transaction('ledger.account.create', { account: p.id, created_at: at() }, [p.keys])));
+      accepted(
+        await one(
+          await transaction('ledger.account.create', { account: maker.id, allow_rippling: true, created_at: at() }, [
+            maker.keys,
+          ]),
+        ),
+      );
+      accepted(
+        await one(
+          await transaction(
+            'ledger.currency.issue',
+            { issuer: bankX.id, currency: 'USDX', scale: 2, created_at: at() },
+            [bankX.keys],
+          ),
+        ),
+      );
+      accepted(
+        await one(
+          await transaction(
+            'ledger.currency.issue',
+            { issuer: bankY.id, currency: 'USDY', scale: 2, transfer_fee_bps: 100, created_at: at() },
+            [bankY.keys],
+          ),
+        ),
+      );
+      const trust = (p: Party, currency: string) =>
+        transaction('ledger.trust.set', { holder: p.id, currency, limit: '1000.00', created_at: at() }, [p.keys]);
+      for (const doc of [
+        await trust(payer, 'USDX'),
+        await trust(maker, 'USDX'),
+        await trust(maker, 'USDY'),
+        await trust(payee, 'USDY'),
+      ])
+        accepted(await one(doc));
+      accepted(
+        await one(
+          await transaction(
+            'ledger.transfer',
+            { legs: [{ from: bankX.id, to: payer.id, currency: 'USDX', amount: '100.00' }], created_at: at() },
+            [bankX.keys],
+          ),
+        ),
+      );
+      accepted(
+        await one(
+          await transaction(
+            'ledger.transfer',
+            { legs: [{ from: bankY.id, to: maker.id, currency: 'USDY', amount: '100.00' }], created_at: at() },
+            [bankY.keys],
+          ),
+        ),
+      );
+
+      const payment = (extra: Record<string, unknown>) =>
+        transaction(
+          'ledger.payment',
+          {
+            from: payer.id,
+            to: payee.id,
+            deliver: { currency: 'USDY', amount: '10.00' },
+            send_max: { currency: 'USDX', amount: '10.10' },
+            created_at: at(),
+            ...extra,
+          } as never,
+          [payer.keys],
+        );
+      rejectedWith(await one(await payment({ send_max: { currency: 'USDX', amount: '10.09' } })), 'send_max_exceeded');
+      rejectedWith(await one(await payment({ path: [{ account: payee.id, currency: 'USDY' }] })), 'path_invalid');
+      // The node finds payer -USDX-> maker -USDY-> payee; the maker pays the 1% USDY fee and is made whole in USDX.
+      accepted(await one(await payment({})));
+      assert.equal((await balance(payer.id, 'USDX'))?.balance, '89.90');
+      assert.equal((await balance(maker.id, 'USDX'))?.balance, '10.10');
+      assert.equal((await balance(maker.id, 'USDY'))?.balance, '89.90');
+      assert.equal((await balance(payee.id, 'USDY'))?.balance, '10.00');
+      accepted(await one(await payment({ path: [{ account: maker.id, currency: 'USDY' }] })));
+      assert.equal((await balance(payee.id, 'USDY'))?.balance, '20.00');
+      const tooBig = await transaction(
+        'ledger.payment',
+        {
+          from: payer.id,
+          to: payee.id,
+          deliver: { currency: 'USDY', amount: '95.00' },
+          send_max: { currency: 'USDX', amount: '100.00' },
+          created_at: at(),
+        },
+        [payer.keys],
+      );
+      rejectedWith(await one(tooBig), 'insufficient_funds');
+      assert.equal((await balance(payer.id, 'USDX'))?.balance, '79.80', 'a failed payment moves nothing');
+      const stranger = await party();
+      accepted(
+        await one(
+          await transaction('ledger.account.create', { account: stranger.id, created_at: at() }, [stranger.keys]),
+        ),
+      );
+      rejectedWith(
+        await one(
+          await transaction(
+            'ledger.payment',
+            {
+              from: payer.id,
+              to: stranger.id,
+              deliver: { currency: 'USDY', amount: '1.00' },
+              send_max: { currency: 'USDX', amount: '2.00' },
+              created_at: at(),
+            },
+            [payer.keys],
+          ),
+        ),
+        'path_not_found',
+      );
+    });
+
     test('blocks seal, receipts verify offline with only the node key, checkpoints stay consistent', async (t) => {
       if (!requireEngine(t, engine)) return;
       clock.advance(2_000);

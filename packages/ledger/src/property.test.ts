@@ -33,6 +33,7 @@ type Command =
   | { kind: 'void'; hold: number; byPayee: boolean }
   | { kind: 'trust'; holder: number; currency: number; limit: number }
   | { kind: 'holder'; holder: number; currency: number; frozen: boolean; credit: number }
+  | { kind: 'pay'; from: number; to: number; currency: number; amount: number; slack: number }
   | { kind: 'tick'; seconds: number }
   | { kind: 'replay'; pick: number };
 
@@ -94,6 +95,17 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), seconds: fc.integer({ min: 1, max: 15 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('pay' as const),
+      from: account,
+      to: account,
+      currency,
+      amount: fc.integer({ min: 1, max: 300 }),
+      slack: fc.integer({ min: 0, max: 20 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
 );
 
@@ -282,6 +294,21 @@ for (const engine of ENGINES) {
                       },
                       [issuer.keys],
                     );
+                  case 'pay': {
+                    const from = party(cmd.from);
+                    const code = CURRENCIES[cmd.currency]!;
+                    return transaction(
+                      'ledger.payment',
+                      {
+                        from: from.id,
+                        to: party(cmd.to).id,
+                        deliver: { currency: code, amount: amountText(cmd.currency, cmd.amount) },
+                        send_max: { currency: code, amount: amountText(cmd.currency, cmd.amount + cmd.slack) },
+                        created_at: at(),
+                      },
+                      [from.keys],
+                    );
+                  }
                   case 'tick':
                     clock.advance(cmd.seconds * 1000);
                     return undefined;

@@ -18,6 +18,7 @@ import type {
   CurrencyIssue,
   HolderSet,
   LegBody,
+  Payment,
   Transfer,
   TransferExpire,
   TransferPost,
@@ -25,6 +26,7 @@ import type {
   TrustSet,
 } from '../model/schemas.js';
 import type { PreparedTransaction } from '../verify/prepare.js';
+import { findPath, type Hop } from './paths.js';
 import type { Account, Currency, Hold, HoldLeg, Line, Overlay } from './state.js';
 
 /** Longest a two-phase transfer may stay pending. */
@@ -88,6 +90,8 @@ function dispatch(view: Overlay, p: PreparedTransaction, ctx: ApplyContext): App
       return voidHold(view, p, p.tx.body, ctx);
     case 'ledger.transfer.expire':
       return expireHold(view, p.tx.body, ctx);
+    case 'ledger.payment':
+      return pay(view, p, p.tx.body);
   }
 }
 
@@ -434,4 +438,65 @@ function expireHold(view: Overlay, body: TransferExpire, ctx: ApplyContext): App
     reject('transaction_invalid', { reason: 'the hold has not expired yet' });
   release(view, hold);
   return close(view, hold, 'expired', ctx);
+}
+
+// --- multi-hop payments --------------------------------------------------------------------------
+
+function suppliedPath(view: Overlay, body: Payment): Hop[] {
+  const path = body.path ?? [];
+  const hops: Hop[] = [];
+  let sender = body.from;
+  let currency = body.send_max.currency;
+  for (const [i, step] of path.entries()) {
+    const account = requireAccount(view, step.account);
+    if (!account.allow_rippling)
+      reject('path_invalid', { hop: i, account: step.account, reason: 'does not allow rippling' });
+    hops.push({ from: sender, to: step.account, currency });
+    sender = step.account;
+    currency = step.currency;
+  }
+  if (currency !== body.deliver.currency)
+    reject('path_invalid', { reason: 'the last hop must pay in the deliver currency' });
+  hops.push({ from: sender, to: body.to, currency });
+  return hops;
+}
+
+/**
+ * Pays exactly `deliver` to `to` through intermediaries. Amounts are worked out backwards from the
+ * payee: each intermediary receives what it pays on plus the issuer's fee on that hop, so it ends
+ * where it started; the payer's total, fees included, must stay within send_max.
+ */
+function pay(view: Overlay, p: PreparedTransaction, body: Payment): Applied {
+  authorize(view, body.from, p);
+  requireAccount(view, body.to);
+  if (body.from === body.to) reject('leg_invalid', { reason: 'the payer is the payee' });
+  const deliverCurrency = requireCurrency(view, body.deliver.currency);
+  const sendCurrency = requireCurrency(view, body.send_max.currency);
+  const hops = body.path
+    ? suppliedPath(view, body)
+    : findPath(view, body.from, body.to, sendCurrency.code, deliverCurrency.code);
+  if (!hops)
+    reject('path_not_found', { from: body.from, to: body.to, send: sendCurrency.code, deliver: deliverCurrency.code });
+  const currencies = hops.map((hop) => requireCurrency(view, hop.currency));
+  const mismatch = currencies.findIndex((c) => c.scale !== deliverCurrency.scale);
+  if (mismatch >= 0)
+    reject('path_invalid', { hop: mismatch, reason: 'all currencies on a path must have the same scale' });
+  const legs: PricedLeg[] = new Array(hops.length);
+  let owed = amount(body.deliver.amount, deliverCurrency, 'deliver.amount');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!;
+    const fee = transferFee(currencies[i]!, hop.from, hop.to, owed);
+    legs[i] = { ...hop, amount: owed, fee, currencyInfo: currencies[i]! };
+    owed = addMinor(owed, fee);
+  }
+  const sendMax = amount(body.send_max.amount, sendCurrency, 'send_max.amount');
+  if (owed > sendMax) {
+    reject('send_max_exceeded', {
+      cost: formatAmount(owed, sendCurrency.scale),
+      send_max: body.send_max.amount,
+      hops: hops.length,
+    });
+  }
+  for (const leg of legs) moveFunds(view, leg);
+  return { accounts: legAccounts(legs, feeIssuers(legs)) };
 }

@@ -72,6 +72,10 @@ export interface StateReader {
   currency(code: string): Currency | undefined;
   line(holder: string, currency: string): Line | undefined;
   hold(id: string): Hold | undefined;
+  /** Accounts that let payments ripple through them, sorted (path finding must be deterministic). */
+  ripplingAccounts(): string[];
+  /** Every currency code, sorted. */
+  currencyCodes(): string[];
 }
 
 /** The committed state, held in memory by the single writer. */
@@ -92,6 +96,15 @@ export class LedgerState implements StateReader {
   }
   hold(id: string): Hold | undefined {
     return this.holds.get(id);
+  }
+  ripplingAccounts(): string[] {
+    return [...this.accounts.values()]
+      .filter((a) => a.allow_rippling)
+      .map((a) => a.id)
+      .sort();
+  }
+  currencyCodes(): string[] {
+    return [...this.currencies.keys()].sort();
   }
 }
 
@@ -119,6 +132,13 @@ export class Overlay implements StateReader {
   }
   hold(id: string): Hold | undefined {
     return this.holds.get(id) ?? this.parent.hold(id);
+  }
+  ripplingAccounts(): string[] {
+    const own = [...this.accounts.values()].filter((a) => a.allow_rippling).map((a) => a.id);
+    return [...new Set([...this.parent.ripplingAccounts(), ...own])].sort();
+  }
+  currencyCodes(): string[] {
+    return [...new Set([...this.parent.currencyCodes(), ...this.currencies.keys()])].sort();
   }
 
   setAccount(account: Account): void {

@@ -131,6 +131,29 @@ export const TransferVoidBody = strict(
   'Cancels a pending transfer and releases the held funds. Authorized by a payer or a payee.',
 );
 
+/** Most intermediaries on a payment path: six hops in all. */
+export const PATH_INTERMEDIARIES_MAX = 5;
+
+const CurrencyAmount = strict({ currency: CurrencyCode, amount: AmountText }, 'An amount of a currency.');
+
+export const PaymentBody = strict(
+  {
+    id: ClientId,
+    created_at: Timestamp,
+    from: AccountId,
+    to: AccountId,
+    deliver: CurrencyAmount,
+    send_max: CurrencyAmount,
+    path: Type.Optional(
+      Type.Array(
+        strict({ account: AccountId, currency: CurrencyCode }, 'An intermediary and the currency it pays onward.'),
+        { maxItems: PATH_INTERMEDIARIES_MAX },
+      ),
+    ),
+  },
+  'Multi-hop payment: `from` pays in send_max.currency, intermediaries that allow rippling pass the value on 1:1 in currencies of the same scale, `to` receives exactly `deliver`; issuer fees apply per hop; all-or-nothing. Without `path` the node finds the shortest one (at most 6 hops). Authorized by `from`.',
+);
+
 /** Written by the node itself when a hold expires; never accepted from clients. */
 export const TransferExpireBody = strict(
   { id: Type.String({ maxLength: 128 }), created_at: Timestamp, pending_id: ClientId },
@@ -146,6 +169,7 @@ export const TRANSACTION_TYPES = {
   'ledger.transfer.post': TransferPostBody,
   'ledger.transfer.void': TransferVoidBody,
   'ledger.transfer.expire': TransferExpireBody,
+  'ledger.payment': PaymentBody,
 } as const;
 
 export type TransactionType = keyof typeof TRANSACTION_TYPES;
@@ -162,6 +186,7 @@ export type Transfer = Static<typeof TransferBody>;
 export type TransferPost = Static<typeof TransferPostBody>;
 export type TransferVoid = Static<typeof TransferVoidBody>;
 export type TransferExpire = Static<typeof TransferExpireBody>;
+export type Payment = Static<typeof PaymentBody>;
 
 export type TransactionBody =
   | { type: 'ledger.account.create'; body: AccountCreate }
@@ -171,4 +196,5 @@ export type TransactionBody =
   | { type: 'ledger.transfer'; body: Transfer }
   | { type: 'ledger.transfer.post'; body: TransferPost }
   | { type: 'ledger.transfer.void'; body: TransferVoid }
-  | { type: 'ledger.transfer.expire'; body: TransferExpire };
+  | { type: 'ledger.transfer.expire'; body: TransferExpire }
+  | { type: 'ledger.payment'; body: Payment };
