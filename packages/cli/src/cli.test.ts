@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { BIN, serveNode } from './test-helpers.js';
 
-const BIN = fileURLToPath(new URL('../bin/webwallet.js', import.meta.url));
 const dirs: string[] = [];
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ww-cli-'));
@@ -26,40 +25,6 @@ function run(args: string[], env: Record<string, string> = {}) {
     timeout: 30_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-/** Starts `webwallet serve` as a real process and waits for its "node listening" log line. */
-function serve(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Served> {
-  const portArgs = env.WEBWALLET_PORT ? [] : ['--port', '0'];
-  const child = spawn(process.execPath, [BIN, 'serve', ...portArgs, ...args], { env: { ...process.env, ...env }, cwd });
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error('node did not start in 20 s')), 20_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
-        buffer = buffer.slice(newline + 1);
-        logs.push(line);
-        if (line.msg === 'node listening') {
-          clearTimeout(timer);
-          resolve({ child, url: String(line.url), logs, exited });
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`node exited early with ${code}`)));
-  });
 }
 
 describe('webwallet CLI', () => {
@@ -122,7 +87,7 @@ describe('webwallet CLI', () => {
   test('serve reuses the key, honours WEBWALLET_* variables, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
     const key = JSON.parse(run(['init', '--data-dir', dir, '--json']).stdout).public_key;
-    const node = await serve([], { WEBWALLET_DATA_DIR: dir, WEBWALLET_NODE_NAME: 'test node' });
+    const node = await serveNode([], { env: { WEBWALLET_DATA_DIR: dir, WEBWALLET_NODE_NAME: 'test node' } });
     const info = (await (await fetch(`${node.url}/.well-known/webwallet`)).json()) as {
       public_key: string;
       name: string;
@@ -144,7 +109,7 @@ describe('webwallet CLI', () => {
   });
 
   test('SIGTERM lets an in-flight request finish before exiting', async () => {
-    const node = await serve(['--data-dir', tempDir(), '--log-level', 'info']);
+    const node = await serveNode(['--data-dir', tempDir()]);
     const url = new URL(`${node.url}/v1/documents/verify`);
     const body = JSON.stringify({ document: { type: 'x.y', version: 1, body: {}, signatures: [] } });
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -194,7 +159,7 @@ describe('webwallet CLI', () => {
 
   test('serve defaults: loopback only, data in ./data of the working directory', async () => {
     const cwd = tempDir();
-    const node = await serve([], { WEBWALLET_PORT: '0' }, cwd);
+    const node = await serveNode([], { env: { WEBWALLET_PORT: '0' }, cwd });
     try {
       assert.match(node.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(statSync(join(cwd, 'data', 'node-key.json')).mode & 0o777, 0o600);

@@ -71,10 +71,19 @@ export interface ServedNode {
   stop(): Promise<number | null>;
 }
 
-/** Starts `webwallet serve --port 0 ...args` and waits for its "node listening" log line. */
-export function serveNode(args: readonly string[]): Promise<ServedNode> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'info', ...args], {
+/**
+ * Starts `webwallet serve ...args` and waits for its "node listening" log line. The port is 0 (any
+ * free one) unless WEBWALLET_PORT is set in `options.env`.
+ */
+export function serveNode(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<ServedNode> {
+  const portArgs = options.env?.WEBWALLET_PORT ? [] : ['--port', '0'];
+  const child = spawn(process.execPath, [BIN, 'serve', ...portArgs, '--log-level', 'info', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
