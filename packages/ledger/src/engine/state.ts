@@ -114,31 +114,50 @@ export class LedgerState implements StateReader {
  * database commit. A failure anywhere discards the overlay: no partial writes, in memory or on disk.
  */
 export class Overlay implements StateReader {
-  readonly accounts = new Map<string, Account>();
-  readonly currencies = new Map<string, Currency>();
-  readonly lines = new Map<string, Line>();
-  readonly holds = new Map<string, Hold>();
+  // Maps are made on first write: most transactions touch only lines, and the sequencer builds an
+  // overlay per transaction, so empty maps would be most of its garbage.
+  private accountMap: Map<string, Account> | undefined;
+  private currencyMap: Map<string, Currency> | undefined;
+  private lineMap: Map<string, Line> | undefined;
+  private holdMap: Map<string, Hold> | undefined;
 
   constructor(readonly parent: StateReader) {}
 
+  get accounts(): Map<string, Account> {
+    this.accountMap ??= new Map();
+    return this.accountMap;
+  }
+  get currencies(): Map<string, Currency> {
+    this.currencyMap ??= new Map();
+    return this.currencyMap;
+  }
+  get lines(): Map<string, Line> {
+    this.lineMap ??= new Map();
+    return this.lineMap;
+  }
+  get holds(): Map<string, Hold> {
+    this.holdMap ??= new Map();
+    return this.holdMap;
+  }
+
   account(id: string): Account | undefined {
-    return this.accounts.get(id) ?? this.parent.account(id);
+    return this.accountMap?.get(id) ?? this.parent.account(id);
   }
   currency(code: string): Currency | undefined {
-    return this.currencies.get(code) ?? this.parent.currency(code);
+    return this.currencyMap?.get(code) ?? this.parent.currency(code);
   }
   line(holder: string, currency: string): Line | undefined {
-    return this.lines.get(lineKey(holder, currency)) ?? this.parent.line(holder, currency);
+    return this.lineMap?.get(lineKey(holder, currency)) ?? this.parent.line(holder, currency);
   }
   hold(id: string): Hold | undefined {
-    return this.holds.get(id) ?? this.parent.hold(id);
+    return this.holdMap?.get(id) ?? this.parent.hold(id);
   }
   ripplingAccounts(): string[] {
-    const own = [...this.accounts.values()].filter((a) => a.allow_rippling).map((a) => a.id);
+    const own = [...(this.accountMap?.values() ?? [])].filter((a) => a.allow_rippling).map((a) => a.id);
     return [...new Set([...this.parent.ripplingAccounts(), ...own])].sort();
   }
   currencyCodes(): string[] {
-    return [...new Set([...this.parent.currencyCodes(), ...this.currencies.keys()])].sort();
+    return [...new Set([...this.parent.currencyCodes(), ...(this.currencyMap?.keys() ?? [])])].sort();
   }
 
   setAccount(account: Account): void {
@@ -156,9 +175,9 @@ export class Overlay implements StateReader {
 
   /** Folds these changes into another overlay or into the committed state. */
   foldInto(target: Overlay | LedgerState): void {
-    for (const [k, v] of this.accounts) target.accounts.set(k, v);
-    for (const [k, v] of this.currencies) target.currencies.set(k, v);
-    for (const [k, v] of this.lines) target.lines.set(k, v);
-    for (const [k, v] of this.holds) target.holds.set(k, v);
+    if (this.accountMap) for (const [k, v] of this.accountMap) target.accounts.set(k, v);
+    if (this.currencyMap) for (const [k, v] of this.currencyMap) target.currencies.set(k, v);
+    if (this.lineMap) for (const [k, v] of this.lineMap) target.lines.set(k, v);
+    if (this.holdMap) for (const [k, v] of this.holdMap) target.holds.set(k, v);
   }
 }
