@@ -13,9 +13,21 @@ export const TIMESTAMP_SKEW_MS_MAX = 5 * 60_000;
 /** Schema errors listed per rejected document. */
 const SCHEMA_ERRORS_MAX = 10;
 
-const validators = Object.fromEntries(
-  Object.entries(TRANSACTION_TYPES).map(([type, schema]) => [type, Compile(schema)]),
-) as { [T in TransactionType]: ReturnType<typeof Compile> };
+type Validator = ReturnType<typeof Compile>;
+const validators = new Map<string, Validator>();
+
+/**
+ * The compiled validator of a transaction type, compiled on first use: compiling all of them at
+ * import would cost every command-line call that only builds documents a good part of a second.
+ */
+function validatorFor(type: string): Validator | undefined {
+  let validator = validators.get(type);
+  if (!validator && Object.hasOwn(TRANSACTION_TYPES, type)) {
+    validator = Compile(TRANSACTION_TYPES[type as TransactionType]);
+    validators.set(type, validator);
+  }
+  return validator;
+}
 
 /** A document that passed every check that needs no ledger state: shape, schema, signatures. */
 export interface PreparedTransaction {
@@ -51,7 +63,7 @@ export function checkDocument(value: unknown, options: PrepareOptions = {}): Res
   const verified = verifyDocumentSync(value);
   if (!verified.ok) return verified;
   const doc = value as SignedDocument<{ created_at?: string }>;
-  const validator = validators[doc.type as TransactionType];
+  const validator = validatorFor(doc.type);
   if (!validator || doc.version !== TRANSACTION_VERSION || (SYSTEM_TYPES.has(doc.type) && !options.allowSystem)) {
     return err('transaction_type_unknown', { type: doc.type, version: doc.version });
   }
