@@ -24,6 +24,7 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'node', description: 'Node identity and health' },
         { name: 'documents', description: 'Signed documents' },
+        { name: 'ledger', description: 'Transactions, accounts, currencies, signed blocks and Merkle proofs' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
