@@ -1,6 +1,6 @@
 import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { concatBytes } from './encoding.js';
+import { concatBytes, toBase64Url } from './encoding.js';
 
 /**
  * The few node:crypto functions core uses. Core must run unchanged in browsers, so it never
@@ -13,7 +13,7 @@ interface NodeKeyObject {
 interface NodeCrypto {
   createHash(algorithm: 'sha256'): { update(data: Uint8Array): { digest(): Uint8Array } };
   createPrivateKey(input: { key: Uint8Array; format: 'der'; type: 'pkcs8' }): NodeKeyObject;
-  createPublicKey(input: { key: Uint8Array; format: 'der'; type: 'spki' }): NodeKeyObject;
+  createPublicKey(input: { key: { kty: 'OKP'; crv: 'Ed25519'; x: string }; format: 'jwk' }): NodeKeyObject;
   sign(algorithm: null, data: Uint8Array, key: NodeKeyObject): Uint8Array;
   verify(algorithm: null, data: Uint8Array, key: NodeKeyObject, signature: Uint8Array): boolean;
 }
@@ -71,11 +71,10 @@ function wellFormed(signature: Uint8Array, publicKey: Uint8Array): boolean {
   return signature.length === ED25519_SIGNATURE_BYTES && publicKey.length === ED25519_PUBLIC_KEY_BYTES;
 }
 
-// DER prefixes that wrap a raw Ed25519 key for PKCS #8 and SPKI (RFC 8410 section 7 and 4).
+// The DER prefix that wraps a raw Ed25519 seed as PKCS #8 (RFC 8410 section 7).
 const PKCS8_PREFIX = new Uint8Array([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
-const SPKI_PREFIX = new Uint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
 /** noble runs everywhere; verification is RFC 8032 strict (not ZIP-215) to agree with OpenSSL and WebCrypto. */
 export const nobleBackend: Ed25519Backend = {
@@ -94,8 +93,11 @@ function nobleVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint
   }
 }
 
-/** A small cache: verifying for the same few accounts repeatedly should not re-parse their keys. */
-const PUBLIC_KEY_CACHE_MAX = 4096;
+/**
+ * Parsed public keys, least recently used dropped first: parsing a key costs about as much as a
+ * verification, and a busy ledger sees the same accounts again and again. 65,536 keys are a few MB.
+ */
+const PUBLIC_KEY_CACHE_MAX = 65_536;
 
 function makeNodeBackend(
   crypto: NodeCrypto,
@@ -104,11 +106,14 @@ function makeNodeBackend(
   const publicKeyObject = (publicKey: Uint8Array): NodeKeyObject => {
     const cacheKey = String.fromCharCode(...publicKey);
     let key = publicKeys.get(cacheKey);
-    if (!key) {
-      key = crypto.createPublicKey({ key: concatBytes(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' });
-      if (publicKeys.size >= PUBLIC_KEY_CACHE_MAX) publicKeys.clear();
-      publicKeys.set(cacheKey, key);
+    if (key) {
+      publicKeys.delete(cacheKey); // re-inserted below: a Map iterates oldest first, so this is an LRU
+    } else {
+      // JWK import is about ten times cheaper than DER (SPKI) import in node:crypto.
+      key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(publicKey) }, format: 'jwk' });
+      if (publicKeys.size >= PUBLIC_KEY_CACHE_MAX) publicKeys.delete(publicKeys.keys().next().value as string);
     }
+    publicKeys.set(cacheKey, key);
     return key;
   };
   const privateKeyObject = (secretKey: Uint8Array): NodeKeyObject => {

@@ -160,17 +160,26 @@ export class Sequencer {
     if (this.running || this.closed) return;
     if (this.queue.length === 0 && !this.sealDue(this.options.clock()) && !this.expiryDue(this.options.clock())) return;
     this.running = true;
-    this.idle = this.loop().finally(() => {
-      this.running = false;
-    });
+    this.idle = this.loop();
   }
 
   private async loop(): Promise<void> {
-    for (;;) {
-      const now = this.options.clock();
-      if (this.queue.length === 0 && !this.sealDue(now) && !this.expiryDue(now)) return;
-      const items = this.take();
-      await this.runBatch(items, now);
+    try {
+      for (;;) {
+        // Let pending I/O callbacks run first (verifier replies, HTTP requests): with SQLite the
+        // commit is synchronous, so without this yield no other submission could join a batch.
+        await new Promise((resolve) => setImmediate(resolve));
+        const now = this.options.clock();
+        if (this.queue.length === 0 && !this.sealDue(now) && !this.expiryDue(now)) {
+          // Cleared before returning, so a submission arriving now starts a new loop at once.
+          this.running = false;
+          return;
+        }
+        await this.runBatch(this.take(), now);
+      }
+    } catch (error) {
+      this.running = false;
+      throw error;
     }
   }
 
