@@ -10,8 +10,13 @@ import { percentile, round, suffix } from './util.mjs';
 import { pairs } from './workload.mjs';
 
 const BALANCE = 100_000_000; // minor units per account
-/** Measurement starts after this share of the run (connections warm, caches filled). */
+/**
+ * Measurement starts after a warm-up of this share of the run, at least WARMUP_MS_MIN: right after
+ * the bulk load every first change of a page also writes a full-page image to the WAL.
+ */
 const WARMUP_SHARE = 0.2;
+const WARMUP_MS_MIN = 500;
+const warmupMs = (seconds) => Math.max(WARMUP_MS_MIN, seconds * 1000 * WARMUP_SHARE);
 
 const holder = (i) => `h${String(i).padStart(5, '0')}`;
 
@@ -52,45 +57,54 @@ export async function postgresBaseline({ url, profile, distribution, seconds, cl
     );
     await admin.query(`ANALYZE ${s}.balances`);
 
+    const transfer = async (conn, a, b, amount) => {
+      await conn.query('BEGIN');
+      const rows = await conn.query({
+        name: 'lock',
+        text: 'SELECT account, balance FROM balances WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE',
+        values: [[a, b]],
+      });
+      const payer = rows.rows.find((r) => r.account === a);
+      if (!payer || BigInt(payer.balance) < BigInt(amount)) throw new Error('insufficient funds');
+      await conn.query({
+        name: 'debit',
+        text: 'UPDATE balances SET balance = balance - $2 WHERE account = $1',
+        values: [a, amount],
+      });
+      await conn.query({
+        name: 'credit',
+        text: 'UPDATE balances SET balance = balance + $2 WHERE account = $1',
+        values: [b, amount],
+      });
+      await conn.query({
+        name: 'record',
+        text: 'INSERT INTO transfers (from_account, to_account, amount) VALUES ($1, $2, $3)',
+        values: [a, b, amount],
+      });
+      await conn.query('COMMIT');
+    };
+    // Every client connects and runs one transfer (preparing its statements) before the clock starts.
+    const conns = await Promise.all(Array.from({ length: clients }, () => pool.connect()));
+    try {
+      await Promise.all(conns.map((conn, c) => transfer(conn, holder(c), holder(c + clients), 1)));
+    } catch (error) {
+      for (const conn of conns) conn.release(true);
+      throw error;
+    }
     const started = Date.now();
-    const measureFrom = started + seconds * 1000 * WARMUP_SHARE;
-    const end = started + seconds * 1000 * (1 + WARMUP_SHARE);
+    const measureFrom = started + warmupMs(seconds);
+    const end = measureFrom + seconds * 1000;
     const latencies = [];
     let retries = 0;
     const client = async (c) => {
-      const conn = await pool.connect();
+      const conn = conns[c];
       const { from, to } = pairs(200_000, distribution, profile, 1000 + c);
       try {
         for (let i = 0; Date.now() < end; i = (i + 1) % from.length) {
           const t0 = performance.now();
           const begun = Date.now();
-          const [a, b] = [holder(from[i]), holder(to[i])];
-          const amount = 1 + (i % 999);
           try {
-            await conn.query('BEGIN');
-            const rows = await conn.query({
-              name: 'lock',
-              text: 'SELECT account, balance FROM balances WHERE account = ANY($1::text[]) ORDER BY account FOR UPDATE',
-              values: [[a, b]],
-            });
-            const payer = rows.rows.find((r) => r.account === a);
-            if (!payer || BigInt(payer.balance) < BigInt(amount)) throw new Error('insufficient funds');
-            await conn.query({
-              name: 'debit',
-              text: 'UPDATE balances SET balance = balance - $2 WHERE account = $1',
-              values: [a, amount],
-            });
-            await conn.query({
-              name: 'credit',
-              text: 'UPDATE balances SET balance = balance + $2 WHERE account = $1',
-              values: [b, amount],
-            });
-            await conn.query({
-              name: 'record',
-              text: 'INSERT INTO transfers (from_account, to_account, amount) VALUES ($1, $2, $3)',
-              values: [a, b, amount],
-            });
-            await conn.query('COMMIT');
+            await transfer(conn, holder(from[i]), holder(to[i]), 1 + (i % 999));
             if (begun >= measureFrom) latencies.push(performance.now() - t0);
           } catch (error) {
             await conn.query('ROLLBACK').catch(() => undefined);
@@ -141,8 +155,8 @@ export async function sqliteBaseline({ dir, profile, distribution, seconds, clie
     db.close();
   }
   const started = Date.now() + 300; // after the threads have opened their connections
-  const measureFrom = started + seconds * 1000 * WARMUP_SHARE;
-  const end = started + seconds * 1000 * (1 + WARMUP_SHARE);
+  const measureFrom = started + warmupMs(seconds);
+  const end = measureFrom + seconds * 1000;
   try {
     const results = await Promise.all(
       Array.from({ length: clients }, (_, c) => {
