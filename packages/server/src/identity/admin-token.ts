@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDataDir, NodeSetupError } from './node-key.js';
+import { ensureDataDir } from './node-key.js';
+import { checkPrivate, createSecretFileOnce, NodeSetupError } from './secret-file.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -17,28 +18,12 @@ export function loadOrCreateAdminToken(dataDir: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `wwadmin_${randomBytes(32).toString('base64url')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(temp);
-  }
+  createSecretFileOnce(path, `wwadmin_${randomBytes(32).toString('base64url')}\n`);
   return readAdminToken(path);
 }
 
 export function readAdminToken(path: string): string {
-  const mode = statSync(path).mode & 0o777;
-  if ((mode & 0o077) !== 0)
-    throw new NodeSetupError(`The admin token ${path} is readable by other users. Run: chmod 600 ${path}`);
+  checkPrivate(path, 'admin token');
   const token = readFileSync(path, 'utf8').trim();
   if (!/^wwadmin_[A-Za-z0-9_-]{43}$/.test(token))
     throw new NodeSetupError(`The admin token ${path} is malformed. Delete it to get a new one.`);

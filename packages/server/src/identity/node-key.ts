@@ -1,15 +1,4 @@
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bytesEqual,
@@ -20,6 +9,10 @@ import {
   keyPairFromSecret,
 } from '@webwallet/core';
 
+import { checkPrivate, createSecretFileOnce, NodeSetupError } from './secret-file.js';
+
+export { NodeSetupError };
+
 export const NODE_KEY_FILE = 'node-key.json';
 
 /** The node's signing identity: it signs blocks, checkpoints and receipts. */
@@ -29,11 +22,6 @@ export interface NodeKey {
   readonly publicKey: string;
   readonly path: string;
   readonly createdAt: string;
-}
-
-/** A problem the operator must fix before the node can start; the message says how. */
-export class NodeSetupError extends Error {
-  override readonly name = 'NodeSetupError';
 }
 
 interface KeyFile {
@@ -50,11 +38,7 @@ export function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 }
 
-/**
- * Loads the node key from the data directory, creating it on first start. The file is written
- * to a temporary name, fsynced, and linked into place, so a crash never leaves a half-written key
- * and two processes starting at once cannot both create one.
- */
+/** Loads the node key from the data directory, creating it (atomically, mode 0600) on first start. */
 export async function loadOrCreateNodeKey(dataDir: string): Promise<{ key: NodeKey; created: boolean }> {
   ensureDataDir(dataDir);
   const path = join(dataDir, NODE_KEY_FILE);
@@ -72,34 +56,14 @@ export async function loadOrCreateNodeKey(dataDir: string): Promise<{ key: NodeK
     secret_key: encodePrefixed('sec', keyPair.secretKey),
     created_at: new Date().toISOString(),
   };
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(file, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(temp, 0o600); // the umask may have narrowed it further; make it exactly 0600
-  try {
-    linkSync(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // Another process created it first: use theirs.
-    return { key: await loadNodeKey(path), created: false };
-  } finally {
-    unlinkSync(temp);
-  }
-  return { key: await loadNodeKey(path), created: true };
+  createSecretFileOnce(path, `${JSON.stringify(file, null, 2)}\n`);
+  // Another process may have created it first; either way the file on disk is the key.
+  const key = await loadNodeKey(path);
+  return { key, created: key.publicKey === file.public_key };
 }
 
 export async function loadNodeKey(path: string): Promise<NodeKey> {
-  const mode = statSync(path).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new NodeSetupError(
-      `The node key ${path} is readable by other users (mode ${mode.toString(8)}). Run: chmod 600 ${path}`,
-    );
-  }
+  checkPrivate(path, 'node key');
   let file: KeyFile;
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
