@@ -65,6 +65,29 @@ export type ErrorCode =
   | 'path_not_found'
   | 'path_invalid'
   | 'send_max_exceeded'
+  // payment processor
+  | 'api_key_invalid'
+  | 'api_key_revoked'
+  | 'scope_missing'
+  | 'sandbox_only'
+  | 'signup_closed'
+  | 'store_not_found'
+  | 'invoice_not_found'
+  | 'invoice_state_invalid'
+  | 'refund_not_found'
+  | 'refund_exceeds_paid'
+  | 'payout_not_found'
+  | 'webhook_not_found'
+  | 'webhook_url_invalid'
+  | 'webhook_url_forbidden'
+  | 'event_not_found'
+  | 'delivery_not_found'
+  | 'payment_link_not_found'
+  | 'key_not_found'
+  | 'idempotency_key_invalid'
+  | 'idempotency_key_reused'
+  | 'idempotency_key_in_use'
+  | 'rate_limited'
   // node
   | 'service_unavailable'
   | 'internal_error';
@@ -300,6 +323,101 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   send_max_exceeded: {
     status: 422,
     message: "Delivering the amount along this path, with the issuers' fees, costs more than send_max. Raise send_max.",
+  },
+  api_key_invalid: {
+    status: 401,
+    message:
+      'The API key is missing, malformed or unknown. Send "Authorization: Bearer ww_live_…" or "ww_test_…" with a key of this node\'s store.',
+  },
+  api_key_revoked: {
+    status: 401,
+    message: 'This API key was revoked. Create a new key and update the integration.',
+  },
+  scope_missing: {
+    status: 403,
+    message: 'The API key lacks the scope this endpoint needs (details.scope). Create a key with that scope.',
+  },
+  sandbox_only: {
+    status: 403,
+    message: 'Sandbox endpoints act on play money only: call them with a test key (ww_test_…).',
+  },
+  signup_closed: {
+    status: 403,
+    message:
+      'Merchant sign-up on this node needs the admin token. Ask the operator, or run `webwallet merchant create`.',
+  },
+  store_not_found: {
+    status: 404,
+    message: 'No such store on this node. Check the store id.',
+  },
+  invoice_not_found: {
+    status: 404,
+    message:
+      "No such invoice for this key's store and mode. Test keys see only test invoices, live keys only live ones.",
+  },
+  invoice_state_invalid: {
+    status: 409,
+    message:
+      'The invoice is not in a state that allows this (details.status). See the invoice states in docs/processor.md.',
+  },
+  refund_not_found: {
+    status: 404,
+    message: "No such refund for this key's store and mode.",
+  },
+  refund_exceeds_paid: {
+    status: 422,
+    message: 'A refund cannot exceed what was paid minus what was already refunded (details.refundable).',
+  },
+  payout_not_found: {
+    status: 404,
+    message: "No such payout for this key's store and mode.",
+  },
+  webhook_not_found: {
+    status: 404,
+    message: "No such webhook endpoint for this key's store and mode.",
+  },
+  webhook_url_invalid: {
+    status: 422,
+    message:
+      'The webhook URL must be an absolute http(s) URL without credentials or fragment, at most 2,048 characters.',
+  },
+  webhook_url_forbidden: {
+    status: 422,
+    message:
+      'The webhook URL points at a private, loopback or link-local address. Use a public address, or have the operator set webhook_allow_private.',
+  },
+  event_not_found: {
+    status: 404,
+    message: "No such event for this key's store and mode.",
+  },
+  delivery_not_found: {
+    status: 404,
+    message: 'No such webhook delivery for this endpoint.',
+  },
+  payment_link_not_found: {
+    status: 404,
+    message: 'No such payment link, or it was deactivated.',
+  },
+  key_not_found: {
+    status: 404,
+    message: 'No such API key for this store.',
+  },
+  idempotency_key_invalid: {
+    status: 400,
+    message: 'Idempotency-Key must be 1 to 255 printable ASCII characters. Use a UUID.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message:
+      'This Idempotency-Key was used with different parameters or on another endpoint. Use a new key for a new request.',
+  },
+  idempotency_key_in_use: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
+  },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests for this API key. Wait for the number of seconds in Retry-After, then retry.',
   },
   service_unavailable: {
     status: 503,
