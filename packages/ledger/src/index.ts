@@ -16,6 +16,7 @@ export {
   type TransactionView,
 } from './ledger.js';
 export * from './model/schemas.js';
+export type { CommitEvent, CommitListener } from './sequencer.js';
 export { SqliteStorage } from './storage/sqlite.js';
 export type { LedgerStorage, StoredBlock, StoredTransaction } from './storage/storage.js';
 export { TIMESTAMP_SKEW_MS_MAX } from './verify/prepare.js';

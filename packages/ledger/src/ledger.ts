@@ -15,7 +15,7 @@ import {
 import { subtreeHash } from './chain/merkle-log.js';
 import { findInvariantViolations } from './engine/invariants.js';
 import type { Currency, Hold, Line } from './engine/state.js';
-import { Sequencer, type TxOutcome } from './sequencer.js';
+import { type CommitListener, Sequencer, type TxOutcome } from './sequencer.js';
 import type { LedgerStorage, PageRequest, StoredBlock, StoredTransaction } from './storage/storage.js';
 import { VerifierPool } from './verify/pool.js';
 import { type PreparedTransaction, toPrepared } from './verify/prepare.js';
@@ -349,6 +349,31 @@ export class Ledger {
 
   get logSize(): number {
     return this.sequencer.logSize;
+  }
+
+  /** Tree size of the latest signed block: transactions with a lower seq are sealed. */
+  get sealedSize(): number {
+    return this.sequencer.sealedTreeSize;
+  }
+
+  /**
+   * Hears every durable commit, in order, after it is acknowledged. Consumers that must not miss
+   * one (the payment processor) keep their own cursor and catch up from `storage` on start.
+   */
+  onCommit(listener: CommitListener): () => void {
+    return this.sequencer.onCommit(listener);
+  }
+
+  /** A currency from committed state, without touching storage. */
+  currency(code: string): CurrencyView | undefined {
+    const currency = this.sequencer.committed.currency(code);
+    return currency ? this.currencyView(currency) : undefined;
+  }
+
+  /** Committed balance of one trust line in minor units, or undefined without a line. */
+  lineBalance(holder: string, code: string): { balance: bigint; held: bigint } | undefined {
+    const line = this.sequencer.committed.line(holder, code);
+    return line ? { balance: line.balance, held: line.held } : undefined;
   }
 
   async close(): Promise<void> {

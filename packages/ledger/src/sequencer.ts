@@ -41,6 +41,15 @@ export type TxOutcome =
     }
   | { readonly status: 'rejected'; readonly id: string; readonly error: WebWalletError };
 
+/** What a commit listener hears: the transactions just made durable, and the log's new extent. */
+export interface CommitEvent {
+  readonly transactions: readonly StoredTransaction[];
+  readonly log_size: number;
+  readonly sealed_size: number;
+}
+
+export type CommitListener = (event: CommitEvent) => void;
+
 interface Item {
   readonly group: readonly PreparedTransaction[];
   readonly atomic: boolean;
@@ -86,6 +95,7 @@ export class Sequencer {
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<CommitListener>();
 
   private constructor(private readonly options: SequencerOptions) {}
 
@@ -122,6 +132,17 @@ export class Sequencer {
 
   get logSize(): number {
     return this.nextSeq;
+  }
+
+  /** Tree size of the latest sealed block: transactions below it are covered by a signed block. */
+  get sealedTreeSize(): number {
+    return this.sealedSize;
+  }
+
+  /** Calls `listener` after every durable commit; returns the unsubscribe function. */
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -252,6 +273,19 @@ export class Sequencer {
     }
     this.afterCommit(work, sealed);
     for (const [i, item] of items.entries()) item.resolve(outcomes[i]!);
+    this.notify(work.transactions);
+  }
+
+  private notify(transactions: readonly StoredTransaction[]): void {
+    const event = { transactions, log_size: this.nextSeq, sealed_size: this.sealedSize };
+    for (const listener of this.listeners) {
+      // A listener's fault must not stop the writer: the commit is already durable.
+      try {
+        listener(event);
+      } catch (error) {
+        console.error('ledger: commit listener failed', error);
+      }
+    }
   }
 
   private afterCommit(work: BatchWork, sealed: { header: BlockHeader; hash: string } | undefined): void {

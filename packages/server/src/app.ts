@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WebWalletError } from '@webwallet/core';
 import { type Ledger, TRANSACTION_TYPES } from '@webwallet/ledger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { checkoutRoutes } from './checkout/routes.js';
 import type { NodeConfig } from './config.js';
 import { documentRoutes, SignedDocumentSchema } from './documents/routes.js';
 import { installErrorHandlers, sendError } from './http/errors.js';
@@ -12,6 +13,9 @@ import type { NodeKey } from './identity/node-key.js';
 import { ledgerRoutes } from './ledger/routes.js';
 import { LEDGER_SCHEMAS } from './ledger/schemas.js';
 import { Health, metaRoutes, NodeInfo } from './meta/routes.js';
+import { processorRoutes } from './processor/http/routes.js';
+import { PROCESSOR_SCHEMAS } from './processor/http/schemas.js';
+import type { Processor } from './processor/processor.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,6 +31,8 @@ export interface AppOptions {
   nodeKey: NodeKey;
   ledger: Ledger;
   adminToken: string;
+  /** The payment processor: merchant API and hosted checkout. */
+  processor?: Processor;
 }
 
 /** Transaction body schemas, named for the OpenAPI components (e.g. "ledger.transfer" -> TransferBody). */
@@ -45,7 +51,13 @@ function transactionBodySchemas(): object[] {
  * Builds the node's HTTP application (not yet listening). Separate from `startNode` so tests
  * can also drive it in-process.
  */
-export async function buildApp({ config, nodeKey, ledger, adminToken }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  nodeKey,
+  ledger,
+  adminToken,
+  processor,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.log_level },
     bodyLimit: config.body_bytes_max,
@@ -70,6 +82,7 @@ export async function buildApp({ config, nodeKey, ledger, adminToken }: AppOptio
     Health,
     ...LEDGER_SCHEMAS,
     ...transactionBodySchemas(),
+    ...(processor ? PROCESSOR_SCHEMAS : []),
   ];
   for (const schema of schemas) app.addSchema(schema);
   installValidators(app, schemas);
@@ -95,6 +108,15 @@ export async function buildApp({ config, nodeKey, ledger, adminToken }: AppOptio
   });
   documentRoutes(app);
   ledgerRoutes(app, { ledger, adminToken });
+  if (processor) {
+    processorRoutes(app, {
+      processor,
+      adminToken,
+      merchant_signup: config.merchant_signup,
+      rate_limit_per_s: config.rate_limit_per_s,
+    });
+    checkoutRoutes(app, processor.checkoutSource());
+  }
   return app;
 }
 

@@ -25,6 +25,18 @@ export interface NodeConfig {
   readonly block_transactions_max: number;
   /** ...or once the oldest unsealed transaction is this old. */
   readonly block_interval_ms: number;
+  /** `admin`: merchants sign up with the admin token (or the CLI); `open`: anyone may over HTTP. */
+  readonly merchant_signup: 'admin' | 'open';
+  /** Requests per second each API key may make (bursts of twice that). */
+  readonly rate_limit_per_s: number;
+  /** Let webhooks target private, loopback and link-local addresses (development, tests). */
+  readonly webhook_allow_private: boolean;
+  /** First webhook retry delay; it doubles per attempt up to an hour, for up to 3 days. */
+  readonly webhook_retry_base_ms: number;
+  /** How long an expired invoice still takes a late payment. */
+  readonly invoice_monitoring_ms: number;
+  /** How often invoices past their expiry are moved to Expired. */
+  readonly expiry_sweep_ms: number;
 }
 
 export const DEFAULT_CONFIG: NodeConfig = {
@@ -41,6 +53,12 @@ export const DEFAULT_CONFIG: NodeConfig = {
   database_schema: 'public',
   block_transactions_max: 10_000,
   block_interval_ms: 1_000,
+  merchant_signup: 'admin',
+  rate_limit_per_s: 100,
+  webhook_allow_private: false,
+  webhook_retry_base_ms: 30_000,
+  invoice_monitoring_ms: 3_600_000,
+  expiry_sweep_ms: 1_000,
 };
 
 export const LOG_LEVELS: readonly NodeConfig['log_level'][] = [
@@ -66,7 +84,17 @@ export function resolveConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
   if (config.database_url !== undefined && !/^postgres(ql)?:\/\//.test(config.database_url)) {
     throw new RangeError('DATABASE_URL must be a postgres:// URL');
   }
-  for (const key of ['block_transactions_max', 'block_interval_ms'] as const) {
+  if (config.merchant_signup !== 'admin' && config.merchant_signup !== 'open') {
+    throw new RangeError('merchant_signup must be admin or open');
+  }
+  for (const key of [
+    'block_transactions_max',
+    'block_interval_ms',
+    'rate_limit_per_s',
+    'webhook_retry_base_ms',
+    'invoice_monitoring_ms',
+    'expiry_sweep_ms',
+  ] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) throw new RangeError(`${key} must be a positive integer`);
   }
   return config;

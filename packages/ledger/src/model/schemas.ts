@@ -150,6 +150,7 @@ export const PaymentBody = strict(
         { maxItems: PATH_INTERMEDIARIES_MAX },
       ),
     ),
+    memo: Type.Optional(Type.String({ maxLength: MEMO_LENGTH_MAX })),
   },
   'Multi-hop payment: `from` pays in send_max.currency, intermediaries that allow rippling pass the value on 1:1 in currencies of the same scale, `to` receives exactly `deliver`; issuer fees apply per hop; all-or-nothing. Without `path` the node finds the shortest one (at most 6 hops). Authorized by `from`.',
 );

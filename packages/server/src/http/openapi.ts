@@ -25,7 +25,25 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'node', description: 'Node identity and health' },
         { name: 'documents', description: 'Signed documents' },
         { name: 'ledger', description: 'Transactions, accounts, currencies, signed blocks and Merkle proofs' },
+        { name: 'merchants', description: 'Sign-up, store settings and API keys' },
+        { name: 'invoices', description: 'Invoices and their payments (docs/processor.md)' },
+        { name: 'refunds', description: 'Refunds of invoice payments' },
+        { name: 'payouts', description: "Payouts and the store's balance" },
+        { name: 'webhooks', description: 'Webhook endpoints, events and deliveries' },
+        { name: 'payment links', description: 'Reusable links that create an invoice per visit' },
+        { name: 'reports', description: 'CSV reports' },
+        { name: 'sandbox', description: 'Test mode only: dummy payers, faucet, clock' },
+        { name: 'checkout', description: 'Public: the hosted checkout page and its data' },
       ],
+      components: {
+        securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A secret key: ww_live_… acts on the live ledger, ww_test_… on the sandbox.',
+          },
+        },
+      },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
