@@ -262,7 +262,7 @@ export class WebhookEndpoints {
     if (!row) return new WebWalletError('webhook_not_found', { id });
     const rows = await this.db.all<DeliveryRow>(
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
-       WHERE d.endpoint_id = ? AND (? IS NULL OR d.id < ?) ORDER BY d.id DESC LIMIT ?`,
+       WHERE d.endpoint_id = ? AND (CAST(? AS TEXT) IS NULL OR d.id < ?) ORDER BY d.id DESC LIMIT ?`,
       [id, page.after ?? null, page.after ?? null, page.limit + 1],
     );
     return pageOfRows(rows.map(deliveryView), page.limit);
@@ -427,8 +427,8 @@ export async function listEvents(
   query: { type?: string | undefined; after?: string | undefined; limit: number },
 ) {
   const rows = await db.all<EventRow>(
-    `SELECT id, type, body FROM events WHERE store_id = ? AND mode = ? AND (? IS NULL OR type = ?)
-     AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+    `SELECT id, type, body FROM events WHERE store_id = ? AND mode = ? AND (CAST(? AS TEXT) IS NULL OR type = ?)
+     AND (CAST(? AS TEXT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
     [
       owner.store_id,
       owner.mode,

@@ -335,7 +335,7 @@ export class MoneyOut {
     query: { invoice_id?: string | undefined; cursor?: string | undefined; limit: number },
   ) {
     const rows = await this.ctx.db.all<RefundRow>(
-      `SELECT * FROM refunds WHERE store_id = ? AND mode = ? AND (? IS NULL OR invoice_id = ?) AND (? IS NULL OR id < ?)
+      `SELECT * FROM refunds WHERE store_id = ? AND mode = ? AND (CAST(? AS TEXT) IS NULL OR invoice_id = ?) AND (CAST(? AS TEXT) IS NULL OR id < ?)
        ORDER BY id DESC LIMIT ?`,
       [
         storeId,
@@ -362,7 +362,7 @@ export class MoneyOut {
 
   async listPayouts(storeId: string, query: { cursor?: string | undefined; limit: number }) {
     const rows = await this.ctx.db.all<PayoutRow>(
-      `SELECT * FROM payouts WHERE store_id = ? AND mode = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+      `SELECT * FROM payouts WHERE store_id = ? AND mode = ? AND (CAST(? AS TEXT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
       [storeId, this.ctx.mode, query.cursor ?? null, query.cursor ?? null, query.limit + 1],
     );
     const page = pageOfRows(rows, query.limit);

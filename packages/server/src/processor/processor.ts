@@ -347,7 +347,7 @@ export class Processor {
 
   async listLinks(storeId: string, mode: Mode, page: { cursor?: string | undefined; limit: number }) {
     const rows = await this.options.db.all<LinkRow>(
-      'SELECT * FROM payment_links WHERE store_id = ? AND mode = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+      'SELECT * FROM payment_links WHERE store_id = ? AND mode = ? AND (CAST(? AS TEXT) IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
       [storeId, mode, page.cursor ?? null, page.cursor ?? null, page.limit + 1],
     );
     const out = pageOfRows(rows, page.limit);
