@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { newAccountKeyFile, writeAccountKeyFile } from './account-key.js';
 import { registerLedgerCommands } from './ledger-commands.js';
+import { registerMerchantCommands } from './merchant-commands.js';
 import { registerReceiptCommands } from './receipt-commands.js';
 import { CliError, jsonOption, print } from './util.js';
 
@@ -28,6 +29,7 @@ const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'balance',
   'receipt',
   'verify-receipt',
+  'merchant',
 ]);
 
 /**
@@ -51,6 +53,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .action(keygen);
   registerLedgerCommands(program);
   registerReceiptCommands(program);
+  registerMerchantCommands(program);
   node?.registerAuditCommand(program);
   return program;
 }

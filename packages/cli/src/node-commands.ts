@@ -44,6 +44,10 @@ interface ServeOptions {
   blockTransactionsMax: number;
   databaseUrl?: string;
   databaseSchema: string;
+  merchantSignup: NodeConfig['merchant_signup'];
+  rateLimitPerS: number;
+  webhookAllowPrivate?: boolean;
+  webhookRetryBaseMs: number;
 }
 
 async function serve(options: ServeOptions): Promise<void> {
@@ -58,6 +62,10 @@ async function serve(options: ServeOptions): Promise<void> {
     block_transactions_max: options.blockTransactionsMax,
     database_url: options.databaseUrl,
     database_schema: options.databaseSchema,
+    merchant_signup: options.merchantSignup,
+    rate_limit_per_s: options.rateLimitPerS,
+    webhook_allow_private: options.webhookAllowPrivate === true,
+    webhook_retry_base_ms: options.webhookRetryBaseMs,
   });
   node.app.log.info({ url: node.url, docs: `${node.url}/docs`, public_key: node.nodeKey.publicKey }, 'node listening');
   await closeOnSignals(node);
@@ -157,6 +165,29 @@ export function registerNodeCommands(program: Command): void {
       new Option('--database-schema <name>', 'PostgreSQL schema for the ledger tables')
         .env('WEBWALLET_DATABASE_SCHEMA')
         .default(DEFAULT_CONFIG.database_schema),
+    )
+    .addOption(
+      new Option('--merchant-signup <who>', 'who may sign up merchants over HTTP: admin (token) or open')
+        .choices(['admin', 'open'])
+        .env('WEBWALLET_MERCHANT_SIGNUP')
+        .default(DEFAULT_CONFIG.merchant_signup),
+    )
+    .addOption(
+      new Option('--rate-limit-per-s <n>', 'requests per second per API key (bursts of twice that)')
+        .env('WEBWALLET_RATE_LIMIT_PER_S')
+        .default(DEFAULT_CONFIG.rate_limit_per_s)
+        .argParser(integerIn(1, 1_000_000_000, '--rate-limit-per-s')),
+    )
+    .addOption(
+      new Option('--webhook-allow-private', 'let webhooks target private and loopback addresses (development)').env(
+        'WEBWALLET_WEBHOOK_ALLOW_PRIVATE',
+      ),
+    )
+    .addOption(
+      new Option('--webhook-retry-base-ms <ms>', 'first webhook retry delay; doubles per attempt up to an hour')
+        .env('WEBWALLET_WEBHOOK_RETRY_BASE_MS')
+        .default(DEFAULT_CONFIG.webhook_retry_base_ms)
+        .argParser(integerIn(1, 3_600_000, '--webhook-retry-base-ms')),
     )
     .action(serve);
 
