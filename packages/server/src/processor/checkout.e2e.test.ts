@@ -7,7 +7,9 @@ import { startProcessorNode } from './test-support.js';
  * The hosted checkout end to end, in headless Chromium against a real node: the buyer's page
  * turns Settled without a reload when the invoice is paid through the sandbox API.
  */
-test('checkout page: paid from a dummy payer through the sandbox, the open page turns Settled without a reload', { timeout: 60_000 }, async (t) => {
+test('checkout page: paid from a dummy payer through the sandbox, the open page turns Settled without a reload', {
+  timeout: 60_000,
+}, async (t) => {
   const chromium = requireChromium(t);
   if (!chromium) return;
   const node = await startProcessorNode({ name: 'sqlite' });
@@ -27,8 +29,8 @@ test('checkout page: paid from a dummy payer through the sandbox, the open page 
   page.on('load', () => loads++);
   await page.goto(invoice.checkout_url);
   assert.equal(await page.locator('#status').getAttribute('data-status'), 'New');
-  assert.match(await page.textContent('body') ?? '', /Corner Café/);
-  assert.match(await page.textContent('body') ?? '', /4\.20/);
+  assert.match((await page.textContent('body')) ?? '', /Corner Café/);
+  assert.match((await page.textContent('body')) ?? '', /4\.20/);
   assert.equal(await page.locator('#qr svg').count(), 1);
 
   const paid = await node.call('POST', `/v1/sandbox/invoices/${invoice.id}/pay`, key, { kind: 'exact' });

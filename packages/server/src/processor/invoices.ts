@@ -316,13 +316,16 @@ export class Invoices {
       limit: number;
     },
   ) {
-    const where = ['store_id = ?', 'mode = ?'];
-    const params: (string | number)[] = [storeId, this.ctx.mode];
-    if (query.status) where.push('status = ?'), params.push(query.status);
-    if (query.order_id) where.push('order_id = ?'), params.push(query.order_id);
-    if (query.created_from) where.push('created_at_ms >= ?'), params.push(Date.parse(query.created_from));
-    if (query.created_to) where.push('created_at_ms < ?'), params.push(Date.parse(query.created_to));
-    if (query.cursor) where.push('id < ?'), params.push(query.cursor);
+    const filters: [string, string | number | undefined][] = [
+      ['status = ?', query.status],
+      ['order_id = ?', query.order_id],
+      ['created_at_ms >= ?', query.created_from === undefined ? undefined : Date.parse(query.created_from)],
+      ['created_at_ms < ?', query.created_to === undefined ? undefined : Date.parse(query.created_to)],
+      ['id < ?', query.cursor],
+    ];
+    const used = filters.filter(([, value]) => value !== undefined && value !== '');
+    const where = ['store_id = ?', 'mode = ?', ...used.map(([sql]) => sql)];
+    const params = [storeId, this.ctx.mode, ...used.map(([, value]) => value as string | number)];
     const rows = await this.db.all<InvoiceRow>(
       `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
       [...params, query.limit + 1],

@@ -389,7 +389,7 @@ export class Processor {
 
   private async invoiceFromLink(id: string, amount: string | undefined): Promise<Result<{ invoice_id: string }>> {
     const row = await this.linkRow(id);
-    if (!row || row.active !== 1) return err('payment_link_not_found', { id });
+    if (row?.active !== 1) return err('payment_link_not_found', { id });
     const scale = this.scaleOf(row.mode, row.currency);
     let minor: bigint;
     if (row.amount !== null) minor = BigInt(row.amount);

@@ -16,7 +16,7 @@ export function csvField(value: string | number | null): string {
 }
 
 function csv(header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 function checkRange(from_ms: number, to_ms: number): WebWalletError | undefined {

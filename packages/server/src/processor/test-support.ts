@@ -33,6 +33,7 @@ export interface TestNode extends RunningNode {
     key?: string,
     body?: unknown,
     headers?: Record<string, string>,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read many response shapes; assertions check them
   ): Promise<{ status: number; headers: Headers; body: any }>;
   stop(): Promise<void>;
 }

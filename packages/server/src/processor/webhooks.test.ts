@@ -25,7 +25,12 @@ async function receiver(failures: number): Promise<{ url: string; received: Rece
       const seen = (attempts.get(event_id) ?? 0) + 1;
       attempts.set(event_id, seen);
       const status = seen <= failures ? 500 : 200;
-      received.push({ body: Buffer.concat(chunks).toString('utf8'), signature: String(request.headers['webwallet-signature']), event_id, status });
+      received.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: String(request.headers['webwallet-signature']),
+        event_id,
+        status,
+      });
       response.writeHead(status).end();
     });
   });
@@ -90,16 +95,23 @@ for (const name of ['sqlite', 'postgres'] as const) {
         assert.equal(d.last_status_code, 200);
       }
       // Redelivery sends one event once more.
-      const redo = await node.call('POST', `/v1/webhooks/${endpoint.body.id}/deliveries/${log.body.items[0].id}/redeliver`, key);
+      const redo = await node.call(
+        'POST',
+        `/v1/webhooks/${endpoint.body.id}/deliveries/${log.body.items[0].id}/redeliver`,
+        key,
+      );
       assert.equal(redo.status, 200);
-      await eventually(async () => (hook.received.filter((r) => r.status === 200).length > expected.length ? true : undefined));
+      await eventually(async () =>
+        hook.received.filter((r) => r.status === 200).length > expected.length ? true : undefined,
+      );
     });
 
     test('signatures: a tampered body, an old timestamp or another secret are rejected by the SDK', async (t) => {
       if (skip(t)) return;
       const hook = await receiver(0);
       t.after(() => hook.server.close());
-      const endpoint = (await node.call('POST', '/v1/webhooks', key, { url: hook.url, events: ['invoice.created'] })).body;
+      const endpoint = (await node.call('POST', '/v1/webhooks', key, { url: hook.url, events: ['invoice.created'] }))
+        .body;
       await node.call('POST', '/v1/invoices', key, { amount: '1.00', currency: 'USD' });
       const [delivery] = await eventually(async () => (hook.received.length > 0 ? hook.received : undefined));
       assert.ok(delivery);
@@ -114,10 +126,15 @@ for (const name of ['sqlite', 'postgres'] as const) {
           return error.reason;
         }
       };
-      assert.equal(await reasons(delivery.body.replace('1.00', '9.00'), delivery.signature, endpoint.secret), 'signature_mismatch');
+      assert.equal(
+        await reasons(delivery.body.replace('1.00', '9.00'), delivery.signature, endpoint.secret),
+        'signature_mismatch',
+      );
       assert.equal(await reasons(delivery.body, delivery.signature, 'whsec_other'), 'signature_mismatch');
       assert.equal(
-        await reasons(delivery.body, delivery.signature, endpoint.secret, { now_s: Math.floor(Date.now() / 1000) + 301 }),
+        await reasons(delivery.body, delivery.signature, endpoint.secret, {
+          now_s: Math.floor(Date.now() / 1000) + 301,
+        }),
         'timestamp_outside_tolerance',
       );
       const old = await signWebhookPayload(delivery.body, endpoint.secret, Math.floor(Date.now() / 1000) - 600);
@@ -128,8 +145,11 @@ for (const name of ['sqlite', 'postgres'] as const) {
       if (skip(t)) return;
       const hook = await receiver(0);
       t.after(() => hook.server.close());
-      const endpoint = (await node.call('POST', '/v1/webhooks', key, { url: hook.url, events: ['invoice.created'] })).body;
-      const rotated = (await node.call('POST', `/v1/webhooks/${endpoint.id}/rotate-secret`, key, { previous_valid_s: 3600 })).body;
+      const endpoint = (await node.call('POST', '/v1/webhooks', key, { url: hook.url, events: ['invoice.created'] }))
+        .body;
+      const rotated = (
+        await node.call('POST', `/v1/webhooks/${endpoint.id}/rotate-secret`, key, { previous_valid_s: 3600 })
+      ).body;
       assert.notEqual(rotated.secret, endpoint.secret);
       await node.call('POST', '/v1/invoices', key, { amount: '1.00', currency: 'USD' });
       const [delivery] = await eventually(async () => (hook.received.length > 0 ? hook.received : undefined));
@@ -145,7 +165,10 @@ for (const name of ['sqlite', 'postgres'] as const) {
         assert.equal(response.status, 422, url);
         assertErrorShape(response.body, 'webhook_url_invalid');
       }
-      const unknown = await node.call('POST', '/v1/webhooks', key, { url: 'https://example.com/', events: ['invoice.paid'] });
+      const unknown = await node.call('POST', '/v1/webhooks', key, {
+        url: 'https://example.com/',
+        events: ['invoice.paid'],
+      });
       assert.equal(unknown.status, 400);
     });
   });
@@ -156,7 +179,13 @@ describe('webhook and rate-limit policy with default settings', () => {
     const node = await startProcessorNode({ name: 'sqlite' }, { webhook_allow_private: false, rate_limit_per_s: 5 });
     try {
       const key = (await node.call('POST', '/v1/merchants', node.adminToken, { name: 'Strict' })).body.keys.test;
-      for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.0.0.1/', 'http://[::1]/', 'http://169.254.169.254/']) {
+      for (const url of [
+        'http://127.0.0.1:9/hook',
+        'http://localhost/hook',
+        'http://10.0.0.1/',
+        'http://[::1]/',
+        'http://169.254.169.254/',
+      ]) {
         const response = await node.call('POST', '/v1/webhooks', key, { url, events: ['*'] });
         assert.equal(response.status, 422, url);
         assertErrorShape(response.body, 'webhook_url_forbidden');
