@@ -74,7 +74,13 @@ for (const engine of [{ name: 'sqlite' as const }, { name: 'postgres' as const }
         .filter((e: { data: { invoice?: { id: string } } }) => e.data.invoice?.id === created.id)
         .map((e: { type: string }) => e.type)
         .reverse();
-      assert.deepEqual(types, ['invoice.created', 'invoice.payment_received', 'invoice.processing', 'invoice.settled']);
+      // Processing is skipped only when a block sealed the payment before the processor saw it.
+      const sealedFirst = !types.includes('invoice.processing');
+      assert.deepEqual(
+        types.filter((type: string) => type !== 'invoice.processing'),
+        ['invoice.created', 'invoice.payment_received', 'invoice.settled'],
+      );
+      if (!sealedFirst) assert.equal(types.indexOf('invoice.processing'), 2);
     });
 
     test('partial then the rest: PaidPartial while New, then Settled', async (t) => {
