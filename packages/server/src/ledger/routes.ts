@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { WebWalletError } from '@webwallet/core';
 import type { Ledger } from '@webwallet/ledger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Static } from 'typebox';
+import { adminAuthorization } from '../http/auth.js';
 import { sendError } from '../http/errors.js';
 import { BODY_ERRORS, errorResponses } from '../http/schemas.js';
 import {
@@ -42,17 +42,6 @@ function decodeCursor(
     // fall through: not one of ours
   }
   return new WebWalletError('cursor_invalid', { cursor: cursor.slice(0, 64) });
-}
-
-/** undefined: no token sent; true/false: whether the sent token is the admin token. */
-function adminAuthorization(request: FastifyRequest, adminToken: string): boolean | undefined {
-  const header = request.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Bearer (\S{1,256})$/.exec(header);
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const expected = Buffer.from(adminToken);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 const tags = ['ledger'];

@@ -59,14 +59,12 @@ export interface CreateInvoiceInput {
 
 /** `web+webwallet:pay?…`: everything a wallet needs to pay, percent-encoded. */
 export function paymentUri(base: string, invoice: InvoiceRow): string {
+  const due = BigInt(invoice.amount) - BigInt(invoice.paid);
   const params = new URLSearchParams({
     node: base,
     invoice: invoice.id,
     to: invoice.payee,
-    amount: formatAmount(
-      BigInt(invoice.amount) - BigInt(invoice.paid) > 0n ? BigInt(invoice.amount) - BigInt(invoice.paid) : 0n,
-      invoice.scale,
-    ),
+    amount: formatAmount(due > 0n ? due : 0n, invoice.scale),
     currency: invoice.currency,
     memo: invoice.id,
   });
@@ -177,7 +175,7 @@ export async function reevaluate(
     next,
     payments.map((p) => paymentView(p, invoice.scale)),
   );
-  const events = [...before.map((e) => ({ type: e.type, data: e.data(view) }))];
+  const events = before.map((e) => ({ type: e.type, data: e.data(view) }));
   for (const type of transitionEvents(invoice.status, next.status)) events.push({ type, data: { invoice: view } });
   for (const event of events) {
     await emitEvent(tx, {

@@ -2,7 +2,7 @@ import { formatAmount, parseAmount, WebWalletError } from '@webwallet/core';
 import type { SubmitResult } from '@webwallet/ledger';
 import type { SqlExecutor } from './db/sql.js';
 import { emitEvent, pageOfRows } from './events.js';
-import { invoiceView, loadPayments, type ModeContext, paymentView, updateInvoice } from './invoices.js';
+import { loadPayments, type ModeContext, updateInvoice } from './invoices.js';
 import { type InvoiceRow, iso, newId } from './model.js';
 
 interface RefundRow {
@@ -369,5 +369,3 @@ export class MoneyOut {
     return { items: page.items.map((r) => payoutView(r, this.scale(r.currency))), next_cursor: page.next_cursor };
   }
 }
-
-export { invoiceView, paymentView };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize, WebWalletError } from '@webwallet/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken } from '../../http/auth.js';
 import { sendError } from '../../http/errors.js';
 import type { SqlDb } from '../db/sql.js';
 import type { ApiKey, Merchants } from '../merchants.js';
@@ -49,15 +50,10 @@ export class RateLimiter {
   }
 }
 
-function bearer(request: FastifyRequest): string | undefined {
-  const match = /^Bearer (\S{1,256})$/.exec(request.headers.authorization ?? '');
-  return match?.[1];
-}
-
 /** onRequest: who is calling, with which scope and within which rate. */
 export function authenticate(merchants: Merchants, limiter: RateLimiter) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const key = await merchants.authenticate(bearer(request));
+    const key = await merchants.authenticate(bearerToken(request));
     if (key instanceof WebWalletError) return sendError(reply, key);
     request.apiKey = key;
     reply.header('webwallet-mode', key.mode);

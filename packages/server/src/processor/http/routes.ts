@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import { WebWalletError } from '@webwallet/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
+import { adminAuthorization } from '../../http/auth.js';
 import { sendError } from '../../http/errors.js';
 import { BODY_ERRORS, errorResponses } from '../../http/schemas.js';
 import { PAGE_SIZE_DEFAULT } from '../../ledger/schemas.js';
@@ -33,14 +33,6 @@ function key(request: FastifyRequest) {
 
 const AUTH_ERRORS = [401, 403, 429];
 
-function isAdmin(request: FastifyRequest, adminToken: string): boolean {
-  const match = /^Bearer (\S{1,256})$/.exec(request.headers.authorization ?? '');
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const expected = Buffer.from(adminToken);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /** The merchant API (docs/processor.md). */
 export function processorRoutes(app: FastifyInstance, options: ProcessorRouteOptions): void {
   const { processor } = options;
@@ -60,7 +52,7 @@ export function processorRoutes(app: FastifyInstance, options: ProcessorRouteOpt
       },
     },
     async (request, reply) => {
-      if (options.merchant_signup !== 'open' && !isAdmin(request, options.adminToken)) {
+      if (options.merchant_signup !== 'open' && adminAuthorization(request, options.adminToken) !== true) {
         return sendError(reply, new WebWalletError('signup_closed', {}));
       }
       const { name } = request.body as Static<typeof S.CreateMerchant>;
