@@ -12,6 +12,8 @@ interface NodeKeyObject {
 }
 interface NodeCrypto {
   createHash(algorithm: 'sha256'): { update(data: Uint8Array): { digest(): Uint8Array } };
+  /** One-shot hashing (Node 20.12+), about twice as fast as createHash for short inputs. */
+  hash?(algorithm: 'sha256', data: Uint8Array, outputEncoding: 'buffer'): Uint8Array;
   createPrivateKey(input: { key: Uint8Array; format: 'der'; type: 'pkcs8' }): NodeKeyObject;
   createPublicKey(input: { key: { kty: 'OKP'; crv: 'Ed25519'; x: string }; format: 'jwk' }): NodeKeyObject;
   sign(algorithm: null, data: Uint8Array, key: NodeKeyObject): Uint8Array;
@@ -35,7 +37,9 @@ function view(bytes: Uint8Array): Uint8Array {
 
 /** SHA-256 (FIPS 180-4), synchronous on every platform. */
 export const sha256: (data: Uint8Array) => Uint8Array = nodeCrypto
-  ? (data) => view(nodeCrypto.createHash('sha256').update(data).digest())
+  ? nodeCrypto.hash
+    ? (data) => view((nodeCrypto.hash as NonNullable<NodeCrypto['hash']>)('sha256', data, 'buffer'))
+    : (data) => view(nodeCrypto.createHash('sha256').update(data).digest())
   : (data) => nobleSha256(data);
 
 export const ED25519_PUBLIC_KEY_BYTES = 32;

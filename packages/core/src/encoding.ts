@@ -8,13 +8,28 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Strict hex: even length, [0-9a-fA-F] only. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+function hexDigit(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c < 128 ? HEX_VALUE[c]! : -1;
+}
+
+/** Strict hex: even length, [0-9a-fA-F] only. A table lookup: proofs decode dozens per receipt. */
 export function fromHex(text: string): Result<Uint8Array> {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
-    return err('encoding_invalid', { reason: 'not an even-length hex string' });
-  }
+  const invalid = () => err('encoding_invalid', { reason: 'not an even-length hex string' });
+  if (text.length % 2 !== 0) return invalid();
   const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexDigit(text, 2 * i);
+    const low = hexDigit(text, 2 * i + 1);
+    if (high < 0 || low < 0) return invalid();
+    out[i] = (high << 4) | low;
+  }
   return ok(out);
 }
 

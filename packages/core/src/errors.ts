@@ -30,6 +30,26 @@ export type ErrorCode =
   | 'proof_invalid'
   | 'receipt_invalid'
   | 'node_key_untrusted'
+  // payer tokens
+  | 'payment_required'
+  | 'token_malformed'
+  | 'token_signer_not_payer'
+  | 'token_signature_invalid'
+  | 'token_audience_mismatch'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_receipt_required'
+  | 'token_payment_mismatch'
+  | 'token_replayed'
+  | 'payment_not_found'
+  | 'payment_not_sealed'
+  | 'payment_unsupported'
+  | 'payment_payer_mismatch'
+  | 'payment_payee_mismatch'
+  | 'payment_currency_mismatch'
+  | 'payment_amount_too_low'
+  | 'payment_reference_mismatch'
+  | 'node_unreachable'
   // ledger
   | 'transaction_invalid'
   | 'transaction_type_unknown'
@@ -179,6 +199,86 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: 422,
     message:
       'The block is signed by a node key you did not trust. Fetch the node key from /.well-known/webwallet and pass it.',
+  },
+  payment_required: {
+    status: 402,
+    message:
+      'This resource is sold for a payment. Pay as details.payment describes, then present a payer token in the Authorization header.',
+  },
+  token_malformed: {
+    status: 403,
+    message:
+      'The payer token cannot be read: it must be the "wwpt1." text exactly as created (truncated or garbled?). details.reason says what is wrong.',
+  },
+  token_signer_not_payer: {
+    status: 403,
+    message: 'The token is not signed by the account it names as payer. Only the paying key can create a payer token.',
+  },
+  token_signature_invalid: {
+    status: 403,
+    message: "The token's signature does not verify for the payer's key: the token was altered or forged.",
+  },
+  token_audience_mismatch: {
+    status: 403,
+    message: 'The token was made for another site (details.audience). Create a token whose audience is this origin.',
+  },
+  token_expired: {
+    status: 403,
+    message: 'The token has expired (details.expires_at). Create a new token for the same payment.',
+  },
+  token_not_yet_valid: {
+    status: 403,
+    message: "The token's issued_at is in the future beyond the allowed clock skew. Check the device clock.",
+  },
+  token_receipt_required: {
+    status: 403,
+    message:
+      'The token carries only a reference to its payment and this verifier has no URL for the node to look it up. Present the full form with the receipt.',
+  },
+  token_payment_mismatch: {
+    status: 403,
+    message: "The token's claims (transaction, payee, amount, currency or reference) differ from the payment it names.",
+  },
+  token_replayed: {
+    status: 409,
+    message: 'This payment was already redeemed here. A payer token is accepted once.',
+  },
+  payment_not_found: {
+    status: 403,
+    message: 'The node has no transaction with the id the token names.',
+  },
+  payment_not_sealed: {
+    status: 503,
+    message: 'The payment is accepted but not yet sealed into a signed block. Retry in a second.',
+  },
+  payment_unsupported: {
+    status: 403,
+    message:
+      'The transaction the token names is not a final payment (a ledger.transfer without pending terms, or a ledger.payment).',
+  },
+  payment_payer_mismatch: {
+    status: 403,
+    message: "The token's payer did not make this payment: it is someone else's payment.",
+  },
+  payment_payee_mismatch: {
+    status: 403,
+    message: 'The payment went to another account than the one this seller expects (details.expected).',
+  },
+  payment_currency_mismatch: {
+    status: 403,
+    message: 'The payment is in another currency than the one this seller expects (details.expected).',
+  },
+  payment_amount_too_low: {
+    status: 403,
+    message: 'The payment is less than the price (details.expected).',
+  },
+  payment_reference_mismatch: {
+    status: 403,
+    message: "The payment's memo is not the order reference this seller expects (details.expected).",
+  },
+  node_unreachable: {
+    status: 503,
+    message: 'The ledger node could not be reached to look up the payment. Retry later.',
   },
   transaction_invalid: {
     status: 400,

@@ -15,4 +15,5 @@ export * from './encoding.js';
 export * from './errors.js';
 export { errorsMarkdown } from './errors-doc.js';
 export * from './merkle.js';
+export * from './payer-token.js';
 export * from './receipt.js';
