@@ -1,6 +1,8 @@
 /**
- * @webwallet/merchant: take payments through a WebWallet node. Zero runtime dependencies; runs
- * on Node 20+ and on fetch-based edge runtimes (web-standard fetch, WebCrypto, TextEncoder, URL).
+ * @webwallet/merchant: take payments through a WebWallet node. This entry point imports nothing
+ * beyond web-standard globals (fetch, WebCrypto, TextEncoder, URL), so it runs on Node 20+ and on
+ * fetch-based edge runtimes. Payer-token gates are at @webwallet/merchant/tokens (which uses
+ * @webwallet/core) and @webwallet/merchant/fastify.
  */
 export {
   DEFAULT_MAX_RETRIES,
