@@ -68,10 +68,10 @@ function malformed(reason: string): Result<never> {
 /** Parses token text (surrounding whitespace is ignored); checks the envelope's shape only. */
 export async function decodePayerToken(text: unknown): Promise<Result<PayerToken>> {
   if (typeof text !== 'string') return malformed('a token is a string');
-  const trimmed = text.trim();
-  if (trimmed.length > PAYER_TOKEN_TEXT_LENGTH_MAX) {
+  if (text.length > PAYER_TOKEN_TEXT_LENGTH_MAX) {
     return malformed(`longer than ${PAYER_TOKEN_TEXT_LENGTH_MAX} characters`);
   }
+  const trimmed = text.trim();
   if (!trimmed.startsWith(PAYER_TOKEN_PREFIX)) return malformed(`does not start with "${PAYER_TOKEN_PREFIX}"`);
   const bytes = fromBase64Url(trimmed.slice(PAYER_TOKEN_PREFIX.length));
   if (!bytes.ok) return malformed('not base64url after the prefix (truncated or garbled?)');
@@ -281,11 +281,11 @@ export interface CreatePayerTokenOptions {
  * const text = await createPayerToken({ keyPair, receipt, audience: 'https://shop.example' });
  */
 export async function createPayerToken(options: CreatePayerTokenOptions): Promise<Result<string>> {
+  const form = options.form ?? (options.receipt ? 'full' : 'reference');
+  if (form === 'full' && !options.receipt) return err('invalid_request', { reason: 'the full form needs a receipt' });
   const claims = await buildClaims(options);
   if (!claims.ok) return claims;
   const token = await createDocument(PAYER_TOKEN_TYPE, PAYER_TOKEN_VERSION, claims.value, [options.keyPair]);
-  const form = options.form ?? (options.receipt ? 'full' : 'reference');
-  if (form === 'full' && !options.receipt) return err('invalid_request', { reason: 'the full form needs a receipt' });
   return ok(await encodePayerToken(form === 'full' ? { token, receipt: options.receipt as Receipt } : { token }));
 }
 
@@ -491,16 +491,18 @@ async function fetchTransaction(
 ): Promise<Result<Receipt | null>> {
   const url = `${baseUrl.replace(/\/+$/, '')}/v1/transactions/${encodeURIComponent(id)}`;
   const fetcher = options.fetch ?? (globalThis.fetch as FetchLike);
-  let response: Response;
   let body: unknown;
   try {
-    response = await fetcher(url, { signal: AbortSignal.timeout(options.timeout_ms ?? ONLINE_TIMEOUT_DEFAULT_MS) });
+    const response = await fetcher(url, {
+      signal: AbortSignal.timeout(options.timeout_ms ?? ONLINE_TIMEOUT_DEFAULT_MS),
+    });
+    // The status decides before the body: a proxy's 404 page is not JSON but still means "no such payment".
+    if (response.status === 404) return err('payment_not_found', { transaction: id });
+    if (!response.ok) return err('node_unreachable', { url, status: response.status });
     body = await response.json();
   } catch (error) {
     return err('node_unreachable', { url, reason: (error as Error).message });
   }
-  if (response.status === 404) return err('payment_not_found', { transaction: id });
-  if (!response.ok) return err('node_unreachable', { url, status: response.status });
   const receipt = (body as { receipt?: unknown } | null)?.receipt;
   if (receipt === null) return ok(null);
   if (typeof receipt !== 'object' || receipt === undefined) {

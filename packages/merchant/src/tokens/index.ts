@@ -30,8 +30,20 @@ export {
   withPayerToken,
 } from './gate.js';
 export {
+  type PostgresQueryable,
+  PostgresRedemptionRegistry,
+  type PostgresRedemptionRegistryOptions,
+} from './postgres.js';
+export {
   MemoryRedemptionRegistry,
   REDEMPTION_KEY_LENGTH_MAX,
   type Redemption,
   type RedemptionRegistry,
 } from './registry.js';
+export {
+  SQLITE_BUSY_TIMEOUT_MS_DEFAULT,
+  type SqliteDatabase,
+  SqliteRedemptionRegistry,
+  type SqliteRedemptionRegistryOptions,
+  type SqliteStatement,
+} from './sqlite.js';
