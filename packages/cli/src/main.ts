@@ -3,6 +3,7 @@ import { newAccountKeyFile, writeAccountKeyFile } from './account-key.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { registerMerchantCommands } from './merchant-commands.js';
 import { registerReceiptCommands } from './receipt-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 import { CliError, jsonOption, print } from './util.js';
 
 async function keygen(options: { out?: string; json?: boolean }): Promise<void> {
@@ -30,6 +31,7 @@ const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'receipt',
   'verify-receipt',
   'merchant',
+  'token',
 ]);
 
 /**
@@ -53,6 +55,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .action(keygen);
   registerLedgerCommands(program);
   registerReceiptCommands(program);
+  registerTokenCommands(program);
   registerMerchantCommands(program);
   node?.registerAuditCommand(program);
   return program;

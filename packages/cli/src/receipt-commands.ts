@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodePrefixed, type Receipt, verifyReceipt } from '@webwallet/core';
+import { type Receipt, verifyReceipt } from '@webwallet/core';
 import type { TransactionView } from '@webwallet/ledger';
 import { type Command, Option } from 'commander';
 import { type ClientOptions, clientCommand, detailsHint, NodeClient } from './client.js';
+import { checkNodeKeys, nodeKeyFromFile, readJsonFile } from './node-key-files.js';
 import { CliError, collect, integerIn, jsonOption, print } from './util.js';
 
 /** How often `receipt` asks again while the transaction waits for its block. */
@@ -53,52 +54,21 @@ interface VerifyOptions {
   readonly json?: boolean;
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT'
-        ? `There is no file ${path} (expected ${what}).`
-        : `Cannot read ${path}: ${(error as Error).message}`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CliError(`${path} is not JSON; expected ${what}.`);
-  }
-}
-
 function trustedNodeKeys(options: VerifyOptions): string[] {
-  const keys = [...(options.nodeKey ?? [])];
-  for (const path of options.nodeKeyFile ?? []) {
-    const key = (readJson(path, 'a node key') as { public_key?: unknown } | null)?.public_key;
-    if (typeof key !== 'string') {
-      throw new CliError(
-        `${path} has no "public_key". Use the output of "webwallet keys show --json" or of /.well-known/webwallet.`,
-      );
-    }
-    keys.push(key);
-  }
+  const keys = [...(options.nodeKey ?? []), ...(options.nodeKeyFile ?? []).map(nodeKeyFromFile)];
   if (keys.length === 0) {
     throw new CliError('Say which node you trust: --node-key pub_… or --node-key-file FILE.', {
       hint: 'The node operator prints it with "webwallet keys show"; it is also at /.well-known/webwallet.',
     });
   }
-  for (const key of keys) {
-    if (!decodePrefixed('pub', key).ok)
-      throw new CliError(`"${key}" is not a node public key ("pub_…", 43 characters).`);
-  }
+  checkNodeKeys(keys);
   return keys;
 }
 
 /** Verifies a receipt file offline, with only the trusted node keys: no network at all. */
 async function verifyReceiptFile(file: string, options: VerifyOptions): Promise<void> {
   const keys = trustedNodeKeys(options);
-  let value = readJson(file, 'a receipt');
+  let value = readJsonFile(file, 'a receipt');
   // Also accept the whole answer of GET /v1/transactions/{id}, which carries the receipt.
   if (typeof value === 'object' && value !== null && 'receipt' in value && !('version' in value)) {
     value = (value as { receipt: unknown }).receipt;
