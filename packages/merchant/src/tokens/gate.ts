@@ -21,8 +21,12 @@ export interface PayerTokenGateOptions {
   /** The price: the least amount accepted, as a decimal string, and the currency code. */
   readonly amount: string;
   readonly currency: string;
-  /** The origin(s) tokens must be addressed to: this site as buyers reach it, e.g. "https://shop.example". */
-  readonly audience: string | readonly string[];
+  /**
+   * The origin(s) tokens must be addressed to: this site as buyers reach it, e.g.
+   * "https://shop.example". A function is asked on each request (for an origin known only after
+   * the server starts listening).
+   */
+  readonly audience: string | readonly string[] | (() => string | readonly string[]);
   /** Nodes whose receipts are trusted; a node with a `url` also serves by-reference tokens online. */
   readonly trusted_nodes: readonly TrustedNode[];
   /** Where first presentations are recorded. Shared by every process serving the route. */
@@ -74,6 +78,11 @@ function errorAnswer(code: ErrorCode, details: ErrorDetails, status = ERRORS[cod
   return { ok: false, status, headers, body: { error: { code, message: ERRORS[code].message, details } } };
 }
 
+function audiencesOf(options: PayerTokenGateOptions): readonly string[] {
+  const audience = typeof options.audience === 'function' ? options.audience() : options.audience;
+  return typeof audience === 'string' ? [audience] : audience;
+}
+
 function referenceFor(options: PayerTokenGateOptions, url: URL): string | undefined {
   return typeof options.reference === 'function' ? options.reference(url) : options.reference;
 }
@@ -81,7 +90,7 @@ function referenceFor(options: PayerTokenGateOptions, url: URL): string | undefi
 /** The 402 answer: everything a wallet needs to pay and come back with a token. */
 export function paymentRequired(options: PayerTokenGateOptions, url: URL): GateDecision {
   const reference = referenceFor(options, url);
-  const audience = typeof options.audience === 'string' ? options.audience : options.audience[0];
+  const [audience] = audiencesOf(options);
   const node = options.trusted_nodes[0];
   const query = new URLSearchParams();
   if (node?.url) query.set('node', node.url);
@@ -158,7 +167,7 @@ function verifyOptions(
       payee: options.payee,
       amount: options.amount,
       currency: options.currency,
-      audience: options.audience,
+      audience: audiencesOf(options),
       ...(reference === undefined ? {} : { reference }),
     },
     now_ms: now,
