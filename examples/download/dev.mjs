@@ -14,7 +14,7 @@
  *   --buy  also buys the file as the demo buyer, printing each step, then stops.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareDecimal, encodePrefixed, generateKeyPair } from '@webwallet/core';
@@ -167,12 +167,13 @@ function displayPath(path, cwd = process.cwd()) {
 }
 
 /** The exact commands a buyer runs in `cwd` (default: where `npm run download` was started). */
-export function buyerCommands({ nodeUrl, buyerKeyFile, seller, audience, shopUrl, cwd }) {
+export function buyerCommands({ nodeUrl, buyerKeyFile, seller, audience, shopUrl, cwd, filename = 'handbook.txt' }) {
   const key = displayPath(buyerKeyFile, cwd);
   return [
     `npx webwallet transfer --node ${nodeUrl} --key ${key} --to ${seller} --currency ${CURRENCY} --amount ${PRICE}`,
     `npx webwallet token create --node ${nodeUrl} --key ${key} --transaction <id> --audience ${audience} --out token.txt`,
-    `curl -fOJ -H "Authorization: PayerToken $(cat token.txt)" ${shopUrl}${FILE_PATH}`,
+    // -o, not -OJ: -J refuses to overwrite a file of the same name after the payment is spent.
+    `curl -f -o ${filename} -H "Authorization: PayerToken $(cat token.txt)" ${shopUrl}${FILE_PATH}`,
   ];
 }
 
@@ -229,6 +230,7 @@ export async function startDemo(options = {}) {
       audience: shop.audience,
       shopUrl: shop.url,
       cwd: options.cwd,
+      filename: basename(file),
     });
     return { dataDir, node, shop, file, seller, buyer, registry: redemptions.registry, commands, close };
   } catch (error) {
@@ -292,10 +294,13 @@ async function main() {
     });
   } catch (error) {
     const busy = error.code === 'EADDRINUSE';
+    const setup = error.name === 'NodeSetupError';
     console.error(
       busy
         ? `A port is in use (${error.message}): is "npm run download" already running? Or pass --node-port / --port.`
-        : error,
+        : setup
+          ? `${error.message.replace('pass --port', 'pass --node-port')}\nWhile "npm run download" runs, buy with "node examples/download/buy.mjs" against it.`
+          : error,
     );
     process.exit(1);
   }

@@ -106,7 +106,7 @@ There is no checkout and no account here: pay on the WebWallet node below, then 
 <h2>2. Create the token, for this site</h2>
 <pre>npx webwallet token create --node ${node} --key buyer.key.json --transaction &lt;id printed by step 1&gt; --audience ${audience} --out token.txt</pre>
 <h2>3. Download, once</h2>
-<pre>curl -fOJ -H "Authorization: PayerToken $(cat token.txt)" ${audience}${FILE_PATH}</pre>
+<pre>curl -f -o ${filename} -H "Authorization: PayerToken $(cat token.txt)" ${audience}${FILE_PATH}</pre>
 <p>or paste the token here:</p>
 <form method="get" action="${FILE_PATH}">
 <textarea name="payer_token" rows="5" required placeholder="wwpt1.…" autocomplete="off" spellcheck="false"></textarea>

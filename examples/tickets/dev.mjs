@@ -59,7 +59,8 @@ function demoEvent() {
 
 const node = await startNode({ port: port('node-port'), data_dir: join(dataDir, 'node'), log_level: 'warn' }).catch(
   (error) => {
-    console.error(error.message);
+    // The node's own advice names its own flag; this script's flag for the node's port is --node-port.
+    console.error(error.message.replace('pass --port', 'pass --node-port'));
     process.exit(1);
   },
 );

@@ -361,7 +361,15 @@ or to your other payments. The organiser and the node still see each payment.</p
     });
     if (!result.ok) {
       const { code, status, message, details } = result.error;
-      const detail = typeof details.reason === 'string' ? ` (${details.reason})` : '';
+      // The message points at details.*; a person reading the page needs the facts themselves.
+      const facts = Object.entries(details)
+        .filter(([, value]) => ['string', 'number'].includes(typeof value) || value === null || Array.isArray(value))
+        .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(', ') : (value ?? 'none')}`);
+      const hint =
+        code === 'payment_reference_mismatch'
+          ? ` A ticket is a payment with --memo ${event.id}; pay again with that memo (this payment cannot become a ticket).`
+          : '';
+      const detail = `${facts.length > 0 ? ` (${facts.join('; ')})` : ''}${hint}`;
       // Every verification failure is the token's fault; never answer a bad token with a 5xx.
       throw new HttpProblem(status >= 400 && status < 500 ? status : 422, code, `${message}${detail}`);
     }

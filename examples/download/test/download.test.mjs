@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createPayerToken, encodePrefixed, generateKeyPair } from '@webwallet/core';
@@ -150,7 +150,9 @@ describe('examples/download', { concurrency: true, timeout: 60_000 }, () => {
       assert.ok(page.includes(node.nodeKey.publicKey), 'the node key the shop trusts, fetched at start');
       assert.ok(page.includes(`--to ${seller.id} --currency DL --amount 5.00`));
       assert.ok(page.includes(`--audience ${shop.url} --out token.txt`));
-      assert.ok(page.includes(`curl -fOJ -H "Authorization: PayerToken $(cat token.txt)" ${shop.url}/file`));
+      assert.ok(
+        page.includes(`curl -f -o ${basename(file)} -H "Authorization: PayerToken $(cat token.txt)" ${shop.url}/file`),
+      );
       assert.match(page, /<form method="get" action="\/file">\s*<textarea name="payer_token"/);
     });
 
@@ -385,6 +387,10 @@ describe('examples/download', { concurrency: true, timeout: 60_000 }, () => {
         await shell(curl);
         assert.ok(readFileSync(join(buyerDir, 'handbook.txt')).equals(readFileSync(demo.file)));
         await assert.rejects(shell(curl), (error) => error.code === 22, 'curl -f: the second presentation is refused');
+        assert.ok(
+          readFileSync(join(buyerDir, 'handbook.txt')).equals(readFileSync(demo.file)),
+          'the refusal kept the file',
+        );
 
         // The second start reused the first one's setup: the same buyer, funded once (100.00), who
         // has now paid twice.

@@ -308,6 +308,15 @@ async function wellKnownKey(url: string): Promise<string> {
   return info.public_key;
 }
 
+/** What to do on the command line, for failures whose fix is a flag of this command. */
+const VERIFY_ADVICE: Partial<Record<string, string>> = {
+  token_receipt_required: 'This is a by-reference token: add --node-url <node URL> to look the payment up online.',
+  node_key_untrusted:
+    'Trust the node that recorded the payment: --node-key pub_… or --node-key-file FILE (details.node is the key the token names).',
+  payment_not_sealed: 'The payment is not in a block yet: try again in a second.',
+  node_unreachable: 'Check --node-url, or verify a full-form token offline instead.',
+};
+
 async function tokenVerify(argument: string | undefined, options: VerifyOptions): Promise<void> {
   const text = await tokenText(argument, options);
   const trust = await trustedNodes(options);
@@ -324,8 +333,10 @@ async function tokenVerify(argument: string | undefined, options: VerifyOptions)
   });
   if (!result.ok) {
     if (json) print(true, { ok: false, ...result.error.toJSON() }, '');
+    const advice = VERIFY_ADVICE[result.error.code];
+    const details = detailsHint(result.error.details as Record<string, unknown>);
     throw new CliError(`the token does not verify: ${result.error.code}: ${result.error.message}`, {
-      hint: detailsHint(result.error.details as Record<string, unknown>),
+      hint: [advice, details].filter((line) => line !== undefined).join('\n'),
     });
   }
   const { claims, redemption_key, block_height } = result.value;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, listeningUrl } from './app.js';
 import { type NodeConfig, resolveConfig } from './config.js';
 import { loadOrCreateAdminToken } from './identity/admin-token.js';
+import { type DataDirLock, lockDataDir } from './identity/data-dir-lock.js';
 import { loadOrCreateNodeKey, type NodeKey, NodeSetupError } from './identity/node-key.js';
 import { PostgresDb } from './processor/db/postgres.js';
 import { migrate } from './processor/db/schema.js';
@@ -66,6 +67,16 @@ export interface RunningNode {
  */
 export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<RunningNode> {
   const config = resolveConfig(overrides);
+  const lock = lockDataDir(config.data_dir);
+  try {
+    return await openNode(config, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function openNode(config: NodeConfig, lock: DataDirLock): Promise<RunningNode> {
   const { key: nodeKey, created } = await loadOrCreateNodeKey(config.data_dir);
   const adminToken = loadOrCreateAdminToken(config.data_dir);
   const ledgerOptions = {
@@ -106,6 +117,7 @@ export async function startNode(overrides: Partial<NodeConfig> = {}): Promise<Ru
     await sandboxLedger.close();
     await ledger.close();
     await db.close();
+    lock.release();
   });
   if (created) app.log.info({ public_key: nodeKey.publicKey, path: nodeKey.path }, 'created node key');
   try {

@@ -224,6 +224,8 @@ describe('payer-token gates over HTTP against a real node', async () => {
     assert.equal(first.status, 200);
     assert.equal(((await first.json()) as { paid_by: string }).paid_by, buyers[1]!.id);
     assert.equal((await get(`${base}/file`, token)).status, 409);
+    const bearer = await fetch(`${base}/file`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(bearer.status, 409, '"Bearer wwpt1.…" is read as the same token');
     assert.equal((await get(`${base}/file`, 'wwpt1.garbage')).status, 403);
   });
 

@@ -3,6 +3,7 @@ import {
   type ErrorCode,
   type ErrorDetails,
   type FetchLike,
+  PAYER_TOKEN_PREFIX,
   type PayerTokenClaims,
   type TrustedNode,
   type VerifyPayerTokenOptions,
@@ -67,7 +68,10 @@ export type GateDecision =
 export function presentedToken(authorization: string | null | undefined, url: URL): string | undefined {
   if (authorization) {
     const [scheme, ...rest] = authorization.trim().split(/\s+/);
-    if (scheme?.toLowerCase() === AUTHORIZATION_SCHEME.toLowerCase() && rest.length === 1) return rest[0];
+    const lower = scheme?.toLowerCase();
+    if (lower === AUTHORIZATION_SCHEME.toLowerCase() && rest.length === 1) return rest[0];
+    // "Bearer wwpt1.…" is an easy mistake; the prefix makes the intent unambiguous.
+    if (lower === 'bearer' && rest.length === 1 && rest[0]?.startsWith(PAYER_TOKEN_PREFIX)) return rest[0];
   }
   return url.searchParams.get(TOKEN_QUERY_PARAMETER) ?? undefined;
 }
