@@ -50,6 +50,15 @@ export type ErrorCode =
   | 'payment_amount_too_low'
   | 'payment_reference_mismatch'
   | 'node_unreachable'
+  // wallet
+  | 'recovery_phrase_invalid'
+  | 'backup_invalid'
+  | 'passphrase_wrong'
+  | 'payment_uri_invalid'
+  | 'instrument_invalid'
+  | 'credential_invalid'
+  | 'credential_expired'
+  | 'credential_proof_unsupported'
   // ledger
   | 'transaction_invalid'
   | 'transaction_type_unknown'
@@ -279,6 +288,41 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   node_unreachable: {
     status: 503,
     message: 'The ledger node could not be reached to look up the payment. Retry later.',
+  },
+  recovery_phrase_invalid: {
+    status: 400,
+    message:
+      'The recovery phrase is not a valid BIP39 phrase: check the words (12 or 24, from the English list) and their order.',
+  },
+  backup_invalid: {
+    status: 400,
+    message: 'The file is not a WebWallet backup, or it is damaged. details.reason says what is wrong.',
+  },
+  passphrase_wrong: {
+    status: 403,
+    message: 'The passphrase does not open this wallet or backup. Check it and try again.',
+  },
+  payment_uri_invalid: {
+    status: 400,
+    message:
+      'The payment link is not a valid web+webwallet:pay URI (node, to, amount and currency are required). details.reason says what is wrong.',
+  },
+  instrument_invalid: {
+    status: 400,
+    message: 'The card cannot be added to the wallet: details.reason says which field is wrong.',
+  },
+  credential_invalid: {
+    status: 422,
+    message: "The credential's proof does not verify, or the credential is malformed: it may have been altered.",
+  },
+  credential_expired: {
+    status: 422,
+    message: 'The credential is outside its validity period (validFrom / validUntil).',
+  },
+  credential_proof_unsupported: {
+    status: 422,
+    message:
+      'The credential carries a proof this wallet cannot check (only eddsa-jcs-2022 with did:key is known). It is shown as unverified.',
   },
   transaction_invalid: {
     status: 400,
