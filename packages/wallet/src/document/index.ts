@@ -1,0 +1,22 @@
+export {
+  ACCOUNTS_MAX,
+  type Account,
+  CONTACTS_MAX,
+  type Contact,
+  checkReceipt,
+  INSTRUMENTS_MAX,
+  type JsonValue,
+  KEY_LENGTH_MAX,
+  LABELS_MAX,
+  NOTE_LENGTH_MAX,
+  newContactId,
+  RECEIPT_JSON_BYTES_MAX,
+  RECEIPTS_MAX,
+  type ReceiptMeta,
+  SETTING_JSON_BYTES_MAX,
+  SETTINGS_MAX,
+  type StoredReceipt,
+  validateAccount,
+  validateContact,
+} from './records.js';
+export * from './wallet-document.js';

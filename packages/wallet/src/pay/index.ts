@@ -1,0 +1,2 @@
+export * from './pay.js';
+export * from './payment-uri.js';
