@@ -117,6 +117,16 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_key_in_use'
   | 'rate_limited'
+  // relay
+  | 'relay_auth_invalid'
+  | 'relay_clock_skew'
+  | 'relay_replayed'
+  | 'relay_not_member'
+  | 'relay_device_not_found'
+  | 'mailbox_not_found'
+  | 'pairing_not_found'
+  | 'relay_limit_exceeded'
+  | 'relay_busy'
   // node
   | 'service_unavailable'
   | 'internal_error';
@@ -562,6 +572,49 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   rate_limited: {
     status: 429,
     message: 'Too many requests for this API key. Wait for the number of seconds in Retry-After, then retry.',
+  },
+  // relay
+  relay_auth_invalid: {
+    status: 401,
+    message:
+      'The relay request is not signed by a device key. Send "Authorization: WebWallet-Device key=pub_…,t=<unix seconds>,sig=sig_…" signed over this method, path, t and body; details.reason says what is wrong.',
+  },
+  relay_clock_skew: {
+    status: 401,
+    message:
+      "The request's t is too far from the node's clock. Set the device clock (details.server_time_s is the node's) and sign again.",
+  },
+  relay_replayed: {
+    status: 401,
+    message:
+      'This exact signed request was already received. Sign it again with a later t or a random nonce (n=…) to repeat it.',
+  },
+  relay_not_member: {
+    status: 403,
+    message:
+      'This device key is not a member of the mailbox (it was never added, or it was removed). Ask a member device to add it.',
+  },
+  relay_device_not_found: {
+    status: 404,
+    message: 'That device key is not a member of this mailbox. List the members with GET /v1/relay/mailboxes/{id}.',
+  },
+  mailbox_not_found: {
+    status: 404,
+    message: 'No relay mailbox has this id (it may have been deleted when its last device was removed).',
+  },
+  pairing_not_found: {
+    status: 404,
+    message:
+      'No pairing has this id: it was already read, it expired, or the code is mistyped. Start pairing again on the other device.',
+  },
+  relay_limit_exceeded: {
+    status: 413,
+    message:
+      'The relay does not accept this: it is over a size or count limit. details.limit names the limit and details.max its value.',
+  },
+  relay_busy: {
+    status: 429,
+    message: 'The relay is busy or this address is creating too much. Wait for the seconds in Retry-After, then retry.',
   },
   service_unavailable: {
     status: 503,

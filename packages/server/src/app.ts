@@ -16,6 +16,9 @@ import { Health, metaRoutes, NodeInfo } from './meta/routes.js';
 import { processorRoutes } from './processor/http/routes.js';
 import { PROCESSOR_SCHEMAS } from './processor/http/schemas.js';
 import type { Processor } from './processor/processor.js';
+import { relayRoutes } from './relay/routes.js';
+import { RELAY_SCHEMAS } from './relay/schemas.js';
+import type { RelayStore } from './relay/store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +36,8 @@ export interface AppOptions {
   adminToken: string;
   /** The payment processor: merchant API and hosted checkout. */
   processor?: Processor;
+  /** The wallet sync relay's storage (src/relay/routes.ts); no relay routes without it. */
+  relay?: RelayStore;
 }
 
 /** Transaction body schemas, named for the OpenAPI components (e.g. "ledger.transfer" -> TransferBody). */
@@ -57,6 +62,7 @@ export async function buildApp({
   ledger,
   adminToken,
   processor,
+  relay,
 }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.log_level },
@@ -83,6 +89,7 @@ export async function buildApp({
     ...LEDGER_SCHEMAS,
     ...transactionBodySchemas(),
     ...(processor ? PROCESSOR_SCHEMAS : []),
+    ...(relay ? RELAY_SCHEMAS : []),
   ];
   for (const schema of schemas) app.addSchema(schema);
   installValidators(app, schemas);
@@ -117,6 +124,7 @@ export async function buildApp({
     });
     checkoutRoutes(app, processor.checkoutSource());
   }
+  if (relay) relayRoutes(app, { store: relay, rate_limit_per_s: config.rate_limit_per_s });
   return app;
 }
 

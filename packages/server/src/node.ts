@@ -11,6 +11,7 @@ import { migrate } from './processor/db/schema.js';
 import type { SqlDb } from './processor/db/sql.js';
 import { SqliteDb } from './processor/db/sqlite.js';
 import { Processor } from './processor/processor.js';
+import { RelayStore } from './relay/store.js';
 
 export const LEDGER_FILE = 'ledger.db';
 /** The sandbox (test mode) has its own ledger and its own signing key, so play-money receipts never verify as live ones. */
@@ -108,7 +109,9 @@ async function openNode(config: NodeConfig, lock: DataDirLock): Promise<RunningN
     expiry_sweep_ms: config.expiry_sweep_ms,
     logger: { warn: (obj, msg) => logger.warn(obj, msg), error: (obj, msg) => logger.error(obj, msg) },
   });
-  const app = await buildApp({ config, nodeKey, ledger, adminToken, processor });
+  // The sync relay keeps its tables in the processor's database (same engine, same backups).
+  const relay = new RelayStore({ db });
+  const app = await buildApp({ config, nodeKey, ledger, adminToken, processor, relay });
   logger.warn = (obj: object, msg: string) => app.log.warn(obj, msg);
   logger.error = (obj: object, msg: string) => app.log.error(obj, msg);
   // Storage closes after the HTTP server has let in-flight requests finish.

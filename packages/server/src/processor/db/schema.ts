@@ -91,6 +91,21 @@ export const SCHEMA_SQL: readonly string[] = [
   `CREATE INDEX IF NOT EXISTS payment_links_by_store ON payment_links (store_id, mode, created_at_ms, id)`,
   `CREATE TABLE IF NOT EXISTS ledger_cursors (
     mode TEXT PRIMARY KEY CHECK (mode IN ('live', 'test')), log_seq BIGINT NOT NULL, sealed_size BIGINT NOT NULL)`,
+  // The wallet sync relay (src/relay/routes.ts). Added tables only, so SCHEMA_VERSION stays: an
+  // existing database gains them at the next start and an older node simply ignores them.
+  `CREATE TABLE IF NOT EXISTS relay_mailboxes (
+    id TEXT PRIMARY KEY, created_at_ms BIGINT NOT NULL, last_seq BIGINT NOT NULL,
+    message_count BIGINT NOT NULL, message_bytes BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS relay_devices (
+    mailbox_id TEXT NOT NULL REFERENCES relay_mailboxes(id), device_key TEXT NOT NULL,
+    added_at_ms BIGINT NOT NULL, PRIMARY KEY (mailbox_id, device_key))`,
+  `CREATE TABLE IF NOT EXISTS relay_messages (
+    mailbox_id TEXT NOT NULL REFERENCES relay_mailboxes(id), seq BIGINT NOT NULL, device_key TEXT NOT NULL,
+    epoch BIGINT NOT NULL, ciphertext TEXT NOT NULL, bytes INTEGER NOT NULL, created_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (mailbox_id, seq))`,
+  `CREATE TABLE IF NOT EXISTS relay_pairings (
+    id TEXT PRIMARY KEY, ciphertext TEXT NOT NULL, created_at_ms BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS relay_pairings_by_expiry ON relay_pairings (expires_at_ms)`,
 ];
 
 /** Creates the tables (idempotent) and records the version; refuses a newer database. */
