@@ -5,6 +5,7 @@ import { registerMerchantCommands } from './merchant-commands.js';
 import { registerReceiptCommands } from './receipt-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { CliError, jsonOption, print } from './util.js';
+import { registerWalletCommands } from './wallet-commands.js';
 
 async function keygen(options: { out?: string; json?: boolean }): Promise<void> {
   const file = await newAccountKeyFile();
@@ -32,6 +33,7 @@ const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'verify-receipt',
   'merchant',
   'token',
+  'wallet',
 ]);
 
 /**
@@ -56,6 +58,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   registerLedgerCommands(program);
   registerReceiptCommands(program);
   registerTokenCommands(program);
+  registerWalletCommands(program);
   registerMerchantCommands(program);
   node?.registerAuditCommand(program);
   return program;
