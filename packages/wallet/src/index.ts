@@ -49,3 +49,4 @@ export {
 } from './keys/recovery.js';
 export * from './node/index.js';
 export * from './pay/index.js';
+export * from './shared/index.js';

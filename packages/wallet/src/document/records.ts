@@ -42,7 +42,7 @@ const PROOF_STEPS_MAX = 64;
 
 /** An account the wallet holds a key for (or is a member of). Never a balance: the ledger has those. */
 export interface Account {
-  /** "pub_…" for a self-custody account (the id is its key), "acc_…" for a shared one. */
+  /** "pub_…": a self-custody account, named by its key (a shared m-of-n account is named by one of its keys). */
   readonly id: string;
   /** The node's base URL, e.g. "https://node.example". */
   readonly node: string;

@@ -1,0 +1,155 @@
+import type { WebWalletError } from '@webwallet/core';
+import {
+  type Account,
+  NodeClient,
+  PAYMENT_URI_TEXT_LENGTH_MAX,
+  type PaymentRequest,
+  pay,
+  parsePaymentUri,
+  type Review,
+  reviewPayment,
+} from '@webwallet/wallet';
+import { button, facts, field, form, h, messageArea, shortId } from './dom.js';
+import type { Nav } from './nav.js';
+import type { Session } from './session.js';
+import { describeError, nodeAnswered, show } from './ui.js';
+
+/**
+ * Paying: a payment URI (pasted, or opened as /wallet/#pay=… or through the protocol handler)
+ * -> review (who, how much, from which account, the balance, all read from the node) -> Pay signs
+ * on this device, submits, waits for the signed block and verifies the receipt before saying
+ * "Paid".
+ */
+
+/** Codes after which the payment may still have gone through: paying again could pay twice. */
+const MAYBE_PAID = new Set(['node_unreachable', 'payment_not_sealed']);
+
+export function showPayEntry(nav: Nav, _session: Session, text = '', problem?: string): void {
+  const input = h('textarea', {
+    id: 'payment-uri',
+    rows: 4,
+    maxlength: PAYMENT_URI_TEXT_LENGTH_MAX,
+    autocomplete: 'off',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    required: true,
+  });
+  input.value = text;
+  const message = messageArea('pay-entry-message');
+  if (problem) message.say(problem, 'error');
+  show(
+    'pay',
+    'Pay',
+    form(
+      { id: 'pay-form' },
+      () => nav.pay(input.value),
+      ...field('Payment link', input, 'Paste the web+webwallet: link from a checkout page or an invoice.'),
+      message.element,
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'submit', id: 'review-button', class: 'primary' }, 'Review'),
+        button('Cancel', () => nav.home(), { id: 'cancel-entry' }),
+      ),
+    ),
+  );
+}
+
+/** The node a URL names, for comparing a payment's node with the wallet's. */
+function nodeOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The account that pays: the first one whose key this wallet holds. */
+function payingAccount(session: Session): Account | undefined {
+  return session.accounts().find((a) => a.index !== undefined && a.id.startsWith('pub_'));
+}
+
+/** Parses a payment URI, checks it is for this wallet's node, and asks the node for the review. */
+export async function startReview(nav: Nav, session: Session, text: string): Promise<void> {
+  const request = parsePaymentUri(text);
+  if (!request.ok) return showPayEntry(nav, session, text, describeError(request.error));
+  const account = payingAccount(session);
+  if (!account) return showPayEntry(nav, session, text, 'This wallet has no account that can pay.');
+  if (nodeOf(request.value.node) !== nodeOf(session.nodeUrl)) {
+    const message = `This payment is on the node ${request.value.node}, but this wallet's accounts are on ${session.nodeUrl}. A payment can only be made on the node that holds the payer's account.`;
+    return showPayEntry(nav, session, text, message);
+  }
+  show('review', 'Review the payment', h('p', { role: 'status' }, 'Asking the node for your balance…'));
+  const node = new NodeClient({ url: session.nodeUrl });
+  const review = await reviewPayment(request.value, {
+    from: account.id,
+    node,
+    trusted_node_keys: [session.nodeKey],
+  });
+  nodeAnswered(review.ok || review.error.code !== 'node_unreachable');
+  if (!review.ok) return showPayEntry(nav, session, text, describeError(review.error));
+  showReview(nav, session, { request: request.value, review: review.value, account, node });
+}
+
+interface Pending {
+  readonly request: PaymentRequest;
+  readonly review: Review;
+  readonly account: Account;
+  readonly node: NodeClient;
+}
+
+function showReview(nav: Nav, session: Session, pending: Pending): void {
+  const { review, account } = pending;
+  const price = `${review.amount} ${review.currency}`;
+  const message = messageArea('pay-message');
+  const payButton = button(`Pay ${price}`, () => void submit(), { id: 'pay-button', class: 'primary' });
+  const cancel = button('Cancel', () => nav.home(), { id: 'cancel-pay' });
+  const submit = async () => {
+    payButton.disabled = true;
+    message.say('Signing on this device and sending to the node…');
+    const paid = await pay(pending.request, await session.keyPair(account), {
+      node: pending.node,
+      trusted_node_keys: [review.node.public_key],
+    });
+    nodeAnswered(paid.ok || paid.error.code !== 'node_unreachable');
+    if (!paid.ok) return failed(paid.error);
+    const stored = await session.storeReceipt(paid.value.receipt);
+    if (!stored.ok) return message.say(describeError(stored.error), 'error');
+    nav.receipt(stored.value.key, true);
+  };
+  const failed = (error: WebWalletError) => {
+    if (!MAYBE_PAID.has(error.code)) {
+      payButton.disabled = false; // the ledger refused it: nothing was paid, so trying again is safe
+      return message.say(describeError(error), 'error');
+    }
+    const id = String(error.details.transaction_id ?? '');
+    message.say(
+      `${describeError(error)} The payment may still have gone through (transaction ${id}): check your balance before paying again.`,
+      'error',
+    );
+  };
+  const purpose = review.invoice ?? review.memo;
+  show(
+    'review',
+    'Review the payment',
+    h(
+      'section',
+      { class: 'card', id: 'review' },
+      h('p', { class: 'amount', id: 'review-amount' }, price),
+      facts([
+        ['Pay to', review.payee, { id: 'review-payee', class: 'mono' }],
+        ...(purpose === undefined ? [] : ([['For', purpose, { id: 'review-memo' }]] as const)),
+        ['From', `${account.label ?? 'Account'} (${shortId(account.id)})`, { id: 'review-from' }],
+        ['Available', `${review.balance_available} ${review.currency}`, { id: 'review-balance' }],
+        ['Node', `${review.node.name} · ${review.node.url}`, { id: 'review-node' }],
+      ]),
+      review.sufficient
+        ? null
+        : h(
+            'p',
+            { class: 'warning', id: 'review-insufficient' },
+            'Your available balance may not cover this payment. The ledger refuses it if it does not; nothing is lost.',
+          ),
+    ),
+    h('p', { class: 'muted' }, 'Pay signs this payment with your key, on this device. Only the signed payment is sent.'),
+    message.element,
+    h('div', { class: 'buttons' }, payButton, cancel),
+  );
+}

@@ -1,0 +1,323 @@
+/**
+ * Shared wallets without a node: the description and its checks, proposals, approvals (a viewer
+ * cannot approve), expiry, the JSON that travels between devices, and merging copies of one
+ * proposal (a property test: commutative, associative, idempotent, the union of valid signatures).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  type DocumentSignature,
+  encodePrefixed,
+  generateKeyPair,
+  type KeyPair,
+  type Result,
+  signDocument,
+  unwrap,
+} from '@webwallet/core';
+import fc from 'fast-check';
+import type { PaymentRequest } from '../pay/payment-uri.js';
+import {
+  compareDecimal,
+  paymentRoute,
+  type SharedMember,
+  type SharedWallet,
+  sharedWallet,
+  signingKeys,
+  validateSharedWallet,
+  withPettyCash,
+} from './model.js';
+import {
+  approve,
+  approvers,
+  mergeProposals,
+  PROPOSAL_LIFETIME_MAX_MS,
+  type Proposal,
+  parseProposal,
+  proposalExpired,
+  proposalId,
+  proposalToJson,
+  proposeAccountCreation,
+  proposePayment,
+  proposeRefill,
+  reviewProposal,
+  signaturesNeeded,
+  type TransferBody,
+} from './proposal.js';
+
+const NODE = 'https://node.example';
+const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+
+interface Person {
+  readonly keys: KeyPair;
+  readonly key: string;
+}
+
+async function person(): Promise<Person> {
+  const keys = await generateKeyPair();
+  return { keys, key: encodePrefixed('pub', keys.publicKey) };
+}
+
+function code<T>(result: Result<T>): string {
+  assert.equal(result.ok, false, 'expected a failure');
+  return result.ok ? '' : result.error.code;
+}
+
+function reason<T>(result: Result<T>): string {
+  return result.ok ? '' : `${String(result.error.details.field)}: ${String(result.error.details.reason)}`;
+}
+
+const alice = await person();
+const bob = await person();
+const carol = await person();
+const victor = await person();
+const outsider = await person();
+
+const MEMBERS: SharedMember[] = [
+  { key: alice.key, name: 'Alice', role: 'owner' },
+  { key: bob.key, name: 'Bob', role: 'spender' },
+  { key: victor.key, name: 'Victor', role: 'viewer' },
+  { key: carol.key, name: 'Carol', role: 'spender' },
+];
+const shared: SharedWallet = unwrap(sharedWallet(MEMBERS, 2, NODE));
+const payee = (await person()).key;
+const request: PaymentRequest = { node: NODE, to: payee, amount: '30.00', currency: 'EUR', memo: 'rent share' };
+
+describe('shared wallet description', () => {
+  test('the account is the first signing key; viewers are not among the keys', () => {
+    assert.equal(shared.account, alice.key);
+    assert.deepEqual(signingKeys(shared), [alice.key, bob.key, carol.key]);
+    assert.deepEqual(unwrap(validateSharedWallet(JSON.parse(JSON.stringify(shared)))), shared);
+  });
+
+  test('inconsistent descriptions are refused with the field that is wrong', () => {
+    const cases: [unknown, string][] = [
+      [{ ...shared, threshold: 4 }, 'threshold'],
+      [{ ...shared, threshold: 0 }, 'threshold'],
+      [{ ...shared, threshold: 1.5 }, 'threshold'],
+      [{ ...shared, account: bob.key }, 'account'],
+      [{ ...shared, node: 'ftp://node.example' }, 'node'],
+      [{ ...shared, node: `${NODE}/` }, 'node'],
+      [{ ...shared, extra: 1 }, 'extra'],
+      [{ ...shared, members: [] }, 'members'],
+      [{ ...shared, members: MEMBERS.map((m) => ({ ...m, role: 'spender' })) }, 'members'],
+      [{ ...shared, members: [...MEMBERS, { ...MEMBERS[1] }] }, 'members[4].key'],
+      [{ ...shared, members: [{ ...MEMBERS[0], role: 'admin' }] }, 'members[0].role'],
+      [{ ...shared, members: [{ ...MEMBERS[0], name: '' }] }, 'members[0].name'],
+      [{ ...shared, members: [{ ...MEMBERS[0], key: 'pub_short' }] }, 'members[0].key'],
+      [{ ...shared, petty_cash: { account: alice.key, currency: 'EUR', limit: '50' } }, 'petty_cash.account'],
+      [{ ...shared, petty_cash: { account: carol.key, currency: 'EUR', limit: '0' } }, 'petty_cash.limit'],
+      ['text', ''],
+    ];
+    for (const [value, field] of cases) {
+      const result = validateSharedWallet(value);
+      assert.equal(code(result), 'instrument_invalid', field);
+      assert.equal(result.ok ? '' : result.error.details.field, field, reason(result));
+    }
+  });
+
+  test('at most ten owners and spenders, as the ledger allows keys per account', async () => {
+    const many = await Promise.all(Array.from({ length: 11 }, person));
+    const members = many.map((p, i): SharedMember => ({ key: p.key, name: `M${i}`, role: i ? 'spender' : 'owner' }));
+    assert.equal(code(sharedWallet(members, 2, NODE)), 'instrument_invalid');
+    assert.ok(sharedWallet(members.slice(0, 10), 2, NODE).ok);
+    const viewers = members.map((m, i) => (i >= 10 ? { ...m, role: 'viewer' as const } : m));
+    assert.ok(sharedWallet(viewers, 10, NODE).ok, 'viewers do not count');
+  });
+
+  test('the petty cash is named by the last signing key and takes payments up to its limit', () => {
+    const petty = unwrap(withPettyCash(shared, 'EUR', '50.00'));
+    assert.equal(petty.petty_cash?.account, carol.key);
+    assert.equal(paymentRoute(petty, { amount: '50', currency: 'EUR' }), 'petty_cash');
+    assert.equal(paymentRoute(petty, { amount: '50.01', currency: 'EUR' }), 'main');
+    assert.equal(paymentRoute(petty, { amount: '5.00', currency: 'USD' }), 'main');
+    assert.equal(paymentRoute(shared, { amount: '0.01', currency: 'EUR' }), 'main');
+    const solo = unwrap(sharedWallet([MEMBERS[0] as SharedMember], 1, NODE));
+    assert.equal(code(withPettyCash(solo, 'EUR', '50.00')), 'instrument_invalid', 'needs a second key to name it');
+  });
+
+  test('decimal comparison is exact', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.bigInt({ min: 0n, max: 10n ** 30n }), (a, b) => {
+        const text = (v: bigint) =>
+          (v / 100n).toString() + (v % 100n === 0n ? '' : `.${(v % 100n).toString().padStart(2, '0')}`);
+        assert.equal(compareDecimal(text(a), text(b)), a < b ? -1 : a > b ? 1 : 0);
+      }),
+    );
+  });
+});
+
+describe('proposals and approvals', () => {
+  test('the proposer signs; each approval counts once; two of three are enough', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    assert.equal(proposal.document.type, 'ledger.transfer');
+    assert.deepEqual(proposal.document.body, {
+      id: (proposal.document.body as { id: string }).id,
+      created_at: new Date(NOW).toISOString(),
+      legs: [{ from: shared.account, to: payee, currency: 'EUR', amount: '30.00' }],
+      memo: 'rent share',
+    });
+    assert.equal(signaturesNeeded(proposal, shared), 1);
+    const again = unwrap(await approve(proposal, shared, alice.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(again, shared), 1, 'the proposer approving again changes nothing');
+    const approved = unwrap(await approve(proposal, shared, bob.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(approved, shared), 0);
+    assert.deepEqual(
+      approvers(approved, shared)
+        .map((m) => m.name)
+        .sort(),
+      ['Alice', 'Bob'],
+    );
+    const review = reviewProposal(approved, shared, NOW);
+    assert.equal(review.kind, 'payment');
+    assert.equal(review.from, 'main');
+    assert.equal(review.proposer.name, 'Alice');
+    assert.equal(review.needed, 0);
+    assert.equal(review.threshold, 2);
+    assert.equal(review.expired, false);
+    assert.equal(review.id, proposalId(proposal));
+  });
+
+  test('a viewer or an outsider can neither propose nor approve', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    for (const who of [victor, outsider]) {
+      const approval = await approve(proposal, shared, who.keys, { now_ms: NOW });
+      assert.equal(code(approval), 'authorization_insufficient');
+      assert.equal(
+        code(await proposePayment(request, shared, who.keys, { now_ms: NOW })),
+        'authorization_insufficient',
+      );
+    }
+    // A viewer's signature added by other means is not counted, as the ledger would not count it.
+    const signed = await signDocument(proposal.document, victor.keys);
+    const smuggled = { ...proposal, document: signed };
+    assert.equal(signaturesNeeded(smuggled, shared), 1);
+    assert.equal(unwrap(parseProposal(smuggled, shared)).document.signatures.length, 1);
+  });
+
+  test('a proposal expires; its lifetime is within the ledger clock window', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW, lifetime_ms: 60_000 }));
+    assert.equal(proposalExpired(proposal, NOW + 60_000), false);
+    assert.equal(proposalExpired(proposal, NOW + 60_001), true);
+    assert.equal(code(await approve(proposal, shared, bob.keys, { now_ms: NOW + 60_001 })), 'timestamp_skew');
+    assert.ok(reviewProposal(proposal, shared, NOW + 60_001).expired);
+    await assert.rejects(
+      proposePayment(request, shared, alice.keys, { lifetime_ms: PROPOSAL_LIFETIME_MAX_MS + 1 }),
+      RangeError,
+    );
+    const stretched = { ...proposal, expires_at: new Date(NOW + PROPOSAL_LIFETIME_MAX_MS + 1).toISOString() };
+    assert.equal(code(parseProposal(stretched, shared)), 'document_invalid');
+  });
+
+  test('a proposal survives a JSON round trip, and what does not match is refused', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    const text = proposalToJson(proposal);
+    assert.deepEqual(unwrap(parseProposal(text, shared)), proposal);
+    assert.equal(proposalToJson(unwrap(parseProposal(text, shared))), text);
+    const body = proposal.document.body as TransferBody;
+    const tampered: unknown[] = [
+      'not json',
+      '[]',
+      { ...proposal, type: 'other' },
+      { ...proposal, account: outsider.key },
+      { ...proposal, proposer: bob.key },
+      { ...proposal, proposer: victor.key },
+      { ...proposal, created_at: new Date(NOW + 1).toISOString() },
+      { ...proposal, document: { ...proposal.document, body: { ...body, memo: 'changed' } } },
+      { ...proposal, document: { ...proposal.document, type: 'ledger.currency.issue' } },
+      { ...proposal, document: { ...proposal.document, signatures: [] } },
+      'x'.repeat(40_000),
+    ];
+    for (const value of tampered) assert.equal(code(parseProposal(value, shared)), 'document_invalid', String(value));
+    // A transfer paying from someone else's account is not the shared wallet's to approve.
+    const foreign = { ...body, legs: [{ ...body.legs[0], from: outsider.key }] };
+    const signed = await signDocument({ ...proposal.document, body: foreign, signatures: [] }, alice.keys);
+    const result = parseProposal({ ...proposal, document: signed }, shared);
+    assert.equal(code(result), 'document_invalid');
+    assert.match(reason(result), /another account/);
+  });
+
+  test('the account creation lists exactly the signing keys and the threshold', async () => {
+    const proposal = unwrap(await proposeAccountCreation(shared, alice.keys, { now_ms: NOW }));
+    assert.deepEqual(proposal.document.body, {
+      id: (proposal.document.body as { id: string }).id,
+      created_at: new Date(NOW).toISOString(),
+      account: alice.key,
+      keys: [alice.key, bob.key, carol.key],
+      threshold: 2,
+    });
+    const sneaky = { ...proposal.document.body, keys: [alice.key, bob.key, carol.key, outsider.key] };
+    const signed = await signDocument({ ...proposal.document, body: sneaky, signatures: [] }, alice.keys);
+    assert.equal(code(parseProposal({ ...proposal, document: signed }, shared)), 'document_invalid');
+    const petty = unwrap(withPettyCash(shared, 'EUR', '50.00'));
+    const pettyCreate = unwrap(await proposeAccountCreation(petty, bob.keys, { now_ms: NOW, from: 'petty_cash' }));
+    assert.equal(pettyCreate.account, carol.key);
+    assert.equal(signaturesNeeded(pettyCreate, petty), 0, 'one signature opens the 1-of-n petty cash');
+    const refill = unwrap(await proposeRefill(petty, '50.00', bob.keys, { now_ms: NOW }));
+    assert.equal(refill.account, shared.account);
+    assert.equal(signaturesNeeded(refill, petty), 1, 'refilling it takes the main account approvals');
+    const small = unwrap(await proposePayment({ ...request, amount: '20.00' }, petty, bob.keys, { now_ms: NOW }));
+    assert.equal(small.account, carol.key);
+    assert.equal(signaturesNeeded(small, petty), 0);
+    const other = { ...request, node: 'https://other.example' };
+    assert.equal(code(await proposePayment(other, shared, alice.keys, { now_ms: NOW })), 'payment_uri_invalid');
+  });
+});
+
+describe('merging approvals from two devices', () => {
+  test('the union of valid signatures, the same whichever device merges', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    // Each device receives the proposal as JSON and approves its own copy.
+    const onBob = unwrap(
+      await approve(unwrap(parseProposal(proposalToJson(proposal), shared)), shared, bob.keys, { now_ms: NOW }),
+    );
+    const onCarol = unwrap(
+      await approve(unwrap(parseProposal(proposalToJson(proposal), shared)), shared, carol.keys, { now_ms: NOW }),
+    );
+    const merged = unwrap(mergeProposals(onBob, onCarol, shared));
+    assert.equal(proposalToJson(merged), proposalToJson(unwrap(mergeProposals(onCarol, onBob, shared))));
+    assert.deepEqual(
+      merged.document.signatures.map((s) => s.key),
+      [alice.key, bob.key, carol.key].sort(),
+    );
+    const other = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    assert.equal(code(mergeProposals(onBob, other, shared)), 'document_invalid', 'another proposal (another id)');
+  });
+
+  test('property: merge is commutative, associative, idempotent and keeps exactly the valid member signatures', async () => {
+    const proposal = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    const full = await [bob, carol, victor, outsider].reduce(
+      async (doc, p) => signDocument(await doc, p.keys),
+      Promise.resolve(proposal.document),
+    );
+    const sigOf = (key: string) => full.signatures.find((s) => s.key === key) as DocumentSignature;
+    const forged: DocumentSignature = { key: carol.key, sig: sigOf(bob.key).sig };
+    const entries = [sigOf(bob.key), sigOf(carol.key), sigOf(victor.key), sigOf(outsider.key), forged];
+    const copy = (picks: boolean[]): Proposal => {
+      const chosen = entries.filter((_, i) => picks[i]);
+      // One entry per key, as a document allows: a forged signature stands in for Carol's.
+      const signatures = chosen.filter((s, i) => chosen.findIndex((t) => t.key === s.key) === i);
+      return { ...proposal, document: { ...proposal.document, signatures: [sigOf(alice.key), ...signatures] } };
+    };
+    const picks = fc.array(fc.boolean(), { minLength: entries.length, maxLength: entries.length });
+    const merge = (a: Proposal, b: Proposal) => unwrap(mergeProposals(a, b, shared));
+    fc.assert(
+      fc.property(picks, picks, picks, (x, y, z) => {
+        const [a, b, c] = [copy(x), copy(y), copy(z)];
+        const json = proposalToJson;
+        assert.equal(json(merge(a, b)), json(merge(b, a)));
+        assert.equal(json(merge(a, merge(b, c))), json(merge(merge(a, b), c)));
+        assert.equal(json(merge(a, a)), json(unwrap(parseProposal(a, shared))));
+        const valid = new Set([alice.key]);
+        for (const s of [...a.document.signatures, ...b.document.signatures]) {
+          if (s === sigOf(bob.key) || s === sigOf(carol.key)) valid.add(s.key);
+        }
+        assert.deepEqual(
+          merge(a, b).document.signatures.map((s) => s.key),
+          [...valid].sort(),
+        );
+        assert.equal(signaturesNeeded(merge(a, b), shared), Math.max(0, 2 - valid.size));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
