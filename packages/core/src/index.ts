@@ -17,3 +17,4 @@ export { errorsMarkdown } from './errors-doc.js';
 export * from './merkle.js';
 export * from './payer-token.js';
 export * from './receipt.js';
+export * from './relay-request.js';

@@ -50,3 +50,4 @@ export {
 export * from './node/index.js';
 export * from './pay/index.js';
 export * from './shared/index.js';
+export * from './sync/index.js';

@@ -1,69 +1,27 @@
 import {
-  canonicalBytes,
   decodePrefixed,
-  encodePrefixed,
-  type KeyPair,
-  sha256,
-  sign,
-  toHex,
+  RELAY_AUTH_SCHEME,
+  RELAY_CLOCK_SKEW_S_MAX,
+  type RelayRequest,
+  relayRequestMessage,
   verify,
   WebWalletError,
 } from '@webwallet/core';
 
-/** Separates relay request signatures from every other thing a device key signs. */
-export const RELAY_AUTH_DOMAIN = 'webwallet:relay:v1';
-/** How far a request's t may be from the node's clock, either way. */
-export const RELAY_CLOCK_SKEW_S_MAX = 300;
+// The signed bytes are built by @webwallet/core (relay-request.ts), which wallets use to sign.
+export {
+  RELAY_AUTH_DOMAIN,
+  RELAY_CLOCK_SKEW_S_MAX,
+  type RelayRequest,
+  relayAuthorization,
+  relayRequestMessage,
+} from '@webwallet/core';
+
 /** Signed requests remembered to refuse replays; bounds the memory of the replay check. */
 export const REPLAY_ENTRIES_MAX = 100_000;
 /** What a client is told to wait when the replay memory is full (entries age out within the clock window). */
 const REPLAY_FULL_RETRY_S = 60;
-export const AUTH_SCHEME = 'WebWallet-Device';
-
-/** What a device signs: the request as the node receives it, bound to a time. */
-export interface RelayRequest {
-  /** HTTP method, e.g. "POST" (signed upper-case). */
-  readonly method: string;
-  /** Path and query exactly as sent on the request line, e.g. "/v1/relay/mailboxes/mbx_…/messages?after=3". */
-  readonly path: string;
-  /** Unix seconds. */
-  readonly t: number;
-  /** The raw body bytes; empty for GET and DELETE. */
-  readonly body: Uint8Array;
-  /**
-   * Optional, 1 to 64 base64url characters. Ed25519 signatures are deterministic, so the same
-   * request in the same second is a replay; a random nonce lets a client repeat a request (a poll).
-   */
-  readonly nonce?: string | undefined;
-}
-
-/**
- * The signed bytes: canonical JSON of {domain, method, path, t, body_sha256, nonce?} (hex of the
- * SHA-256 of the raw body; the empty body hashes to e3b0c442…; nonce only when sent).
- */
-export function relayRequestMessage(request: RelayRequest): Uint8Array {
-  return canonicalBytes({
-    domain: RELAY_AUTH_DOMAIN,
-    method: request.method.toUpperCase(),
-    path: request.path,
-    t: request.t,
-    body_sha256: toHex(sha256(request.body)),
-    ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
-  });
-}
-
-/**
- * The Authorization header value a device sends (clients and tests use this).
- *
- * @example
- * const body = new TextEncoder().encode('{}');
- * const header = await relayAuthorization(device, { method: 'POST', path: '/v1/relay/mailboxes', t: nowS, body });
- */
-export async function relayAuthorization(device: KeyPair, request: RelayRequest): Promise<string> {
-  const sig = encodePrefixed('sig', await sign(relayRequestMessage(request), device.secretKey));
-  const nonce = request.nonce === undefined ? '' : `,n=${request.nonce}`;
-  return `${AUTH_SCHEME} key=${encodePrefixed('pub', device.publicKey)},t=${request.t}${nonce},sig=${sig}`;
-}
+export const AUTH_SCHEME = RELAY_AUTH_SCHEME;
 
 interface ParsedHeader {
   readonly key: string;

@@ -1,3 +1,4 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -14,7 +15,6 @@ import {
   utf8,
   verify,
 } from '@webwallet/core';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { open, seal } from '../keys/lock.js';
 
 /**
@@ -210,7 +210,7 @@ async function openKeys(context: MessageContext, bytes: Uint8Array, senderKey: U
     return rejected('signature_invalid');
   }
   const header = parseHeader(headerBytes);
-  if (!header || header.type !== 'keys' || header.epoch !== context.epoch) return rejected('malformed');
+  if (header?.type !== 'keys' || header.epoch !== context.epoch) return rejected('malformed');
   return { kind: 'keys', header };
 }
 
@@ -229,7 +229,7 @@ export function x25519KeyPair(secretKey: Uint8Array): X25519KeyPair {
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
 }
 
-interface WrapContext {
+export interface WrapContext {
   readonly mailbox: string;
   readonly epoch: number;
   readonly key_id: string;

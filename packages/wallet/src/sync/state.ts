@@ -1,12 +1,4 @@
-import {
-  decodePrefixed,
-  encodePrefixed,
-  err,
-  fromBase64Url,
-  ok,
-  type Result,
-  toBase64Url,
-} from '@webwallet/core';
+import { decodePrefixed, encodePrefixed, err, fromBase64Url, ok, type Result, toBase64Url } from '@webwallet/core';
 import { EPOCH_KEY_BYTES, type EpochKey, keyId } from './envelope.js';
 
 /**
@@ -230,8 +222,16 @@ function modelFrom(state: Record<string, unknown>): { model: SyncModel; pending:
     const devices = list(entry.devices, 'recipients devices').map((d) => text(d, DEVICE_KEY, 'a recipient'));
     recipients.set(text(entry.key_id, KEY_ID, 'a key id'), new Set(devices));
   }
-  const roster = new Map(list(state.roster, 'roster').map((e) => rosterEntry(e)).map((e) => [e.key, e]));
-  const invites = new Map(list(state.invites, 'invites').map((e) => inviteEntry(e)).map((e) => [e.invitation, e]));
+  const roster = new Map(
+    list(state.roster, 'roster')
+      .map((e) => rosterEntry(e))
+      .map((e) => [e.key, e]),
+  );
+  const invites = new Map(
+    list(state.invites, 'invites')
+      .map((e) => inviteEntry(e))
+      .map((e) => [e.invitation, e]),
+  );
   const invitations = list(state.invitations, 'invitations').map((value) => {
     need(isObject(value) && typeof value.expires_at === 'string', 'an invitation is malformed');
     return { key: text(value.key, DEVICE_KEY, 'an invitation key'), expires_at: value.expires_at };
@@ -244,7 +244,10 @@ function modelFrom(state: Record<string, unknown>): { model: SyncModel; pending:
   let join: PendingJoin | undefined;
   if (state.join !== null) {
     need(isObject(state.join) && typeof state.join.signature === 'string', 'join is malformed');
-    join = { invitation: text(state.join.invitation, DEVICE_KEY, 'the join invitation'), signature: state.join.signature };
+    join = {
+      invitation: text(state.join.invitation, DEVICE_KEY, 'the join invitation'),
+      signature: state.join.signature,
+    };
   }
   const model: SyncModel = {
     relay_url: state.relay_url,

@@ -20,10 +20,8 @@ import type { WalletDocument } from '../document/wallet-document.js';
 import { checkRecoveryPhrase } from '../keys/recovery.js';
 import type { Fetch } from '../node/node-client.js';
 import {
-  EPOCH_KEY_BYTES,
   type EpochKey,
   type Header,
-  keyId,
   keysMessage,
   type MessageContext,
   newEpochKey,
@@ -63,15 +61,14 @@ export const PAIRING_EXPIRES_IN_S_DEFAULT = 600;
 /** An unused invitation's key leaves the relay's members this long after its pairing expired. */
 const INVITATION_GRACE_MS = 5 * 60_000;
 const REJECTED_LISTED_MAX = 100;
+/** Epoch numbers travel as 4 bytes in a pairing offer; one per removal never gets near. */
+const EPOCH_MAX = 2 ** 31 - 1;
 /** Devices named in one keys message (the relay's members limit is 32; removed ones come and go). */
 const WRAPS_MAX = 64;
 const PART_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const DEVICE_KEY = /^pub_[A-Za-z0-9_-]{43}$/;
 const KEY_ID = /^[A-Za-z0-9_-]{22}$/;
 const X25519_KEY = /^[A-Za-z0-9_-]{43}$/;
-const OFFER_TYPE = 'webwallet.sync-offer';
-/** An offer's keys: epoch (4 bytes, big-endian) and key (32 bytes) per key, concatenated. */
-const OFFER_KEY_BYTES = 4 + EPOCH_KEY_BYTES;
 
 /** A device's own keys for sync, made on the device and never derived from the recovery phrase. */
 export interface SyncDeviceKeys {
@@ -170,14 +167,6 @@ interface PartBuffer {
   have: number;
 }
 
-interface Offer {
-  readonly mailbox: string;
-  readonly founder: string;
-  readonly invitation: Uint8Array;
-  readonly keys: EpochKey[];
-  readonly recovery_phrase?: string;
-}
-
 function newReport(): SyncReport {
   return { read: 0, applied: 0, posted: 0, rejected: [], rejected_total: 0, waiting_for_keys: 0, cursor: 0, epoch: 0 };
 }
@@ -213,43 +202,6 @@ function hasNewer(sv: Uint8Array, known: Uint8Array): boolean {
   const before = Y.decodeStateVector(known);
   for (const [client, clock] of Y.decodeStateVector(sv)) if (clock > (before.get(client) ?? 0)) return true;
   return false;
-}
-
-function encodeOfferKeys(keys: readonly EpochKey[]): string {
-  const out = new Uint8Array(keys.length * OFFER_KEY_BYTES);
-  keys.forEach((k, i) => {
-    new DataView(out.buffer).setUint32(i * OFFER_KEY_BYTES, k.epoch, false);
-    out.set(k.key, i * OFFER_KEY_BYTES + 4);
-  });
-  return toBase64Url(out);
-}
-
-function parseOffer(value: unknown): Offer | undefined {
-  if (!isObject(value) || value.type !== OFFER_TYPE || value.version !== 1) return undefined;
-  const invitation = decodePrefixed('sec', value.invitation);
-  const keyBytes = typeof value.keys === 'string' ? fromBase64Url(value.keys) : undefined;
-  if (!invitation.ok || !keyBytes?.ok || keyBytes.value.length % OFFER_KEY_BYTES !== 0) return undefined;
-  if (!matches(value.mailbox, /^mbx_[A-Za-z0-9_-]{22}$/) || !matches(value.founder, DEVICE_KEY)) return undefined;
-  const keys: EpochKey[] = [];
-  const view = new DataView(keyBytes.value.buffer, keyBytes.value.byteOffset, keyBytes.value.byteLength);
-  for (let offset = 0; offset < keyBytes.value.length; offset += OFFER_KEY_BYTES) {
-    const key = keyBytes.value.slice(offset + 4, offset + OFFER_KEY_BYTES);
-    keys.push({ epoch: view.getUint32(offset, false), key, id: keyId(key) });
-  }
-  if (keys.length === 0 || keys.length > EPOCH_KEYS_MAX) return undefined;
-  let recovery_phrase: string | undefined;
-  if (value.recovery_phrase !== undefined) {
-    const phrase = typeof value.recovery_phrase === 'string' ? checkRecoveryPhrase(value.recovery_phrase) : undefined;
-    if (!phrase?.ok) return undefined;
-    recovery_phrase = phrase.value;
-  }
-  return {
-    mailbox: value.mailbox,
-    founder: value.founder,
-    invitation: invitation.value,
-    keys,
-    ...(recovery_phrase === undefined ? {} : { recovery_phrase }),
-  };
 }
 
 function checkDeviceName(name: string | undefined): string | undefined {
@@ -323,6 +275,13 @@ export class WalletSync {
     const parsed = parseState(state);
     if (!parsed.ok) return parsed;
     const { model, pending } = parsed.value;
+    try {
+      // Checked here, not at each sync: a damaged saved update would otherwise throw later.
+      if (pending) Y.decodeUpdate(pending);
+      Y.decodeStateVector(model.known_sv);
+    } catch {
+      return err('backup_invalid', { reason: 'sync state: pending or known_sv is not a Yjs update or state vector' });
+    }
     const relay = new RelayClient({ url: options.relayUrl ?? model.relay_url, ...clientOptions(options) });
     const device = await keyPairFromSecret(model.device_secret);
     const sync = new WalletSync(options.document, relay, model, device, x25519KeyPair(model.x25519_secret));
@@ -353,8 +312,7 @@ export class WalletSync {
     if (!taken.ok) return taken;
     const opened = openOffer(parsed.value.secret, taken.value);
     if (!opened.ok) return opened;
-    const offer = parseOffer(opened.value);
-    if (!offer) return err('pairing_not_found', { reason: 'the pairing holds no valid offer' });
+    const offer = opened.value;
 
     const device = options.device ?? (await newSyncDevice());
     const self = encodePrefixed('pub', device.signing.publicKey);
@@ -451,12 +409,10 @@ export class WalletSync {
       });
       if (!announced.ok) return announced;
       const offer = {
-        type: OFFER_TYPE,
-        version: 1,
         mailbox: this.model.mailbox,
         founder: this.model.founder,
-        invitation: encodePrefixed('sec', invitation.secretKey),
-        keys: encodeOfferKeys(keys),
+        invitation: invitation.secretKey,
+        keys,
         ...(phrase === undefined ? {} : { recovery_phrase: phrase }),
       };
       const secret = newPairingSecret();
@@ -531,7 +487,10 @@ export class WalletSync {
     }
     const entry = this.model.roster.get(this.self);
     if (entry?.removed_seq !== undefined) {
-      return err('relay_not_member', { reason: 'this device was removed from the wallet', mailbox: this.model.mailbox });
+      return err('relay_not_member', {
+        reason: 'this device was removed from the wallet',
+        mailbox: this.model.mailbox,
+      });
     }
     if (entry) {
       step = await this.maintainKeys(report);
@@ -578,7 +537,9 @@ export class WalletSync {
   /** May `device` write at `seq`: added at or before it, and not removed before it. */
   private memberAt(device: string, seq: number): boolean {
     const entry = this.model.roster.get(device);
-    return entry !== undefined && entry.added_seq <= seq && (entry.removed_seq === undefined || seq <= entry.removed_seq);
+    return (
+      entry !== undefined && entry.added_seq <= seq && (entry.removed_seq === undefined || seq <= entry.removed_seq)
+    );
   }
 
   private members(): RosterEntry[] {
@@ -825,7 +786,7 @@ export class WalletSync {
       isObject(wraps) &&
       Object.keys(wraps).length <= WRAPS_MAX &&
       Object.entries(wraps).every(([device, wrapped]) => DEVICE_KEY.test(device) && typeof wrapped === 'string');
-    if (!valid) return this.reject(report, message, 'malformed');
+    if (!valid || message.epoch > EPOCH_MAX) return this.reject(report, message, 'malformed');
     const key_id = header.key_id as string;
     const holders = this.holders(key_id);
     for (const device of Object.keys(wraps)) holders.add(device);
@@ -852,16 +813,16 @@ export class WalletSync {
   // Keys and writing
 
   /**
-   * Keeps the write key fit for the current members. When a removed device holds it, makes a new
-   * epoch key for the remaining members (every device reading the removal does this; concurrent
-   * new keys are harmless: all members get all of them and agree on the highest). When a member
-   * lacks it (paired while another device rotated), wraps it for that member.
+   * Keeps the keys fit for the current members. When a removed device holds the write key, makes
+   * a new epoch key for the remaining members (every device reading the removal does this;
+   * concurrent new keys are harmless: all members get all of them and agree on the highest).
+   * When a member lacks a key (it was paired while another device made one), wraps it for that
+   * member, which then reads again what that key sealed.
    */
   private async maintainKeys(report: SyncReport): Promise<Result<void>> {
     const current = this.currentKey();
-    const holders = this.holders(current.id);
     const members = this.members();
-    const leaked = [...holders].some((device) => this.model.roster.get(device)?.removed_seq !== undefined);
+    const leaked = [...this.holders(current.id)].some((d) => this.model.roster.get(d)?.removed_seq !== undefined);
     if (leaked) {
       if (this.model.keys.size >= EPOCH_KEYS_MAX) {
         return err('relay_limit_exceeded', { limit: 'epoch_keys_max', max: EPOCH_KEYS_MAX });
@@ -869,10 +830,17 @@ export class WalletSync {
       const epochs = [...this.model.keys.values()].map((k) => k.epoch);
       const next = newEpochKey(Math.max(...epochs) + 1);
       this.model.keys.set(next.id, next);
-      return this.postKeys(next, members, report);
+      const posted = await this.postKeys(next, members, report);
+      if (!posted.ok) return posted;
     }
-    const lacking = members.filter((member) => !holders.has(member.key));
-    return lacking.length > 0 ? this.postKeys(current, lacking, report) : ok(undefined);
+    for (const key of this.model.keys.values()) {
+      const holders = this.holders(key.id);
+      const lacking = members.filter((member) => !holders.has(member.key));
+      if (lacking.length === 0) continue;
+      const posted = await this.postKeys(key, lacking, report);
+      if (!posted.ok) return posted;
+    }
+    return ok(undefined);
   }
 
   private async postKeys(key: EpochKey, to: readonly RosterEntry[], report: SyncReport): Promise<Result<void>> {
@@ -895,6 +863,7 @@ export class WalletSync {
         // A low-order X25519 key (only a broken or hostile join makes one): no key for it.
       }
     }
+    if (Object.keys(wraps).length === 0) return ok(undefined);
     const header = { type: 'keys', epoch: key.epoch, key_id: key.id, ephemeral: ephemeralText, wraps };
     const bytes = await keysMessage(this.context(key.epoch), this.device, header);
     const posted = await this.relay.postMessage(this.device, this.model.mailbox, key.epoch, bytes);
