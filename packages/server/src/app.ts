@@ -19,6 +19,7 @@ import type { Processor } from './processor/processor.js';
 import { relayRoutes } from './relay/routes.js';
 import { RELAY_SCHEMAS } from './relay/schemas.js';
 import type { RelayStore } from './relay/store.js';
+import { walletRoutes } from './wallet/routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -125,6 +126,7 @@ export async function buildApp({
     checkoutRoutes(app, processor.checkoutSource());
   }
   if (relay) relayRoutes(app, { store: relay, rate_limit_per_s: config.rate_limit_per_s });
+  walletRoutes(app, { public_url: config.public_url });
   return app;
 }
 

@@ -45,9 +45,6 @@ const nav: Nav = {
   },
   opened(opened) {
     session = opened;
-    void loadWallet().then((stored) => {
-      record = stored;
-    });
     const uri = pending;
     pending = undefined;
     if (uri !== undefined) nav.pay(uri);
@@ -62,7 +59,7 @@ const nav: Nav = {
       if (uriText !== undefined) pending = uriText;
       return nav.start();
     }
-    if (uriText === undefined || uriText.trim() === '') return showPayEntry(nav, session);
+    if (uriText === undefined || uriText.trim() === '') return showPayEntry(nav);
     void startReview(nav, session, uriText);
   },
   receipt(key, fresh = false) {
@@ -72,7 +69,13 @@ const nav: Nav = {
   lock() {
     session?.lock();
     session = undefined;
-    nav.start();
+    // The stored wallet has changed since it was unlocked (receipts, other tabs): unlock the latest.
+    void loadWallet()
+      .then((stored) => {
+        record = stored;
+      })
+      .catch(() => undefined)
+      .then(() => nav.start());
   },
   pendingNote() {
     return pending === undefined
@@ -82,7 +85,10 @@ const nav: Nav = {
 };
 
 interface TrustedTypePolicyFactory {
-  createPolicy(name: string, rules: { createScriptURL(input: string): string }): { createScriptURL(input: string): unknown };
+  createPolicy(
+    name: string,
+    rules: { createScriptURL(input: string): string },
+  ): { createScriptURL(input: string): unknown };
 }
 
 /**
@@ -103,19 +109,21 @@ function workerUrl(): string {
 /** Keeps the app shell for offline use (the service worker) and says when that is ready. */
 async function keepOffline(): Promise<void> {
   const note = document.getElementById('offline-ready');
-  if (!('serviceWorker' in navigator)) {
-    if (note) note.textContent = 'This browser cannot keep the wallet for offline use here.';
-    return;
-  }
+  const say = (text: string, ready: boolean) => {
+    if (!note) return;
+    note.textContent = text;
+    if (ready) note.dataset.ready = 'yes';
+  };
+  if (!('serviceWorker' in navigator)) return say('This browser cannot keep the wallet for offline use here.', false);
+  const ready = () => say('This wallet opens without a network; balances and payments need the node.', true);
+  // Served by the worker already (offline, say): register() below may wait for the network.
+  if (navigator.serviceWorker.controller) ready();
   try {
     await navigator.serviceWorker.register(workerUrl(), { scope: './' });
     await navigator.serviceWorker.ready;
-    if (note) {
-      note.dataset.ready = 'yes';
-      note.textContent = 'This wallet opens without a network; balances and payments need the node.';
-    }
+    ready();
   } catch (error) {
-    if (note) note.textContent = `Offline use is not available: ${(error as Error).message}`;
+    if (!navigator.serviceWorker.controller) say(`Offline use is not available: ${(error as Error).message}`, false);
   }
 }
 
@@ -130,7 +138,11 @@ async function main(): Promise<void> {
   try {
     record = await loadWallet();
   } catch (error) {
-    show('error', 'The wallet cannot open', h('p', { class: 'error' }, `This browser's storage failed: ${(error as Error).message}`));
+    show(
+      'error',
+      'The wallet cannot open',
+      h('p', { class: 'error' }, `This browser's storage failed: ${(error as Error).message}`),
+    );
     return;
   }
   nav.start();

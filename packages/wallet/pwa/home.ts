@@ -17,13 +17,24 @@ export function showHome(nav: Nav, session: Session): void {
     'home',
     'Your wallet',
     ...session.accounts().map((account) => accountCard(session, node, account)),
-    h('div', { class: 'buttons' }, button('Pay', () => nav.pay(), { id: 'open-pay', class: 'primary' })),
+    h(
+      'div',
+      { class: 'buttons' },
+      button('Pay', () => nav.pay(), { id: 'open-pay', class: 'primary' }),
+    ),
     receiptsCard(nav, session),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, 'This device'),
-      h('p', { class: 'muted' }, 'Wallet ', h('code', { id: 'wallet-id' }, session.walletId), ' on the node ', h('code', {}, session.nodeUrl)),
+      h(
+        'p',
+        { class: 'muted' },
+        'Wallet ',
+        h('code', { id: 'wallet-id' }, session.walletId),
+        ' on the node ',
+        h('code', {}, session.nodeUrl),
+      ),
       h(
         'div',
         { class: 'buttons' },
@@ -70,7 +81,7 @@ async function accountView(
 }
 
 async function loadBalances(session: Session, node: NodeClient, account: Account, parts: BalanceParts): Promise<void> {
-  const { card, state, list } = parts;
+  const { card, state } = parts;
   const view = await accountView(session, node, account);
   nodeAnswered(view.ok || view.error.code !== 'node_unreachable');
   if (!view.ok) {
@@ -113,7 +124,8 @@ function renderBalances(view: AccountView, { card, state, list }: BalanceParts):
  */
 function registerHandler(say: (text: string, kind?: 'error' | 'info') => void): void {
   if (typeof navigator.registerProtocolHandler !== 'function') {
-    return say('This browser cannot open payment links in a web app. Paste them on the Pay screen instead.', 'error');
+    say('This browser cannot open payment links in a web app. Paste them on the Pay screen instead.', 'error');
+    return;
   }
   try {
     navigator.registerProtocolHandler('web+webwallet', `${location.origin}${location.pathname}#uri=%s`);

@@ -55,7 +55,11 @@ function showNewPhrase(nav: Nav, phrase: string): void {
       { class: 'warning' },
       `Write these ${words.length} words down, in order, and keep them somewhere safe and offline. They are shown only now. Anyone who has them can spend your money; with them you can restore this wallet on any device.`,
     ),
-    h('ol', { id: 'phrase', class: 'phrase card', 'aria-label': 'Recovery phrase' }, ...words.map((w) => h('li', {}, w))),
+    h(
+      'ol',
+      { id: 'phrase', class: 'phrase card', 'aria-label': 'Recovery phrase' },
+      ...words.map((w) => h('li', {}, w)),
+    ),
     h('label', { class: 'check', for: 'phrase-saved' }, saved, `I have written down all ${words.length} words`),
     h('div', { class: 'buttons' }, next),
   );
@@ -190,6 +194,8 @@ function showPassphrase(nav: Nav, phrase: string, mode: 'create' | 'restore'): v
       const session = await setUp(phrase, first.value, nav.nodeUrl);
       if (!session.ok) return message.say(session.message, 'error');
       nav.opened(session.session);
+    } catch (error) {
+      message.say(`This device could not keep the wallet: ${(error as Error).message}`, 'error');
     } finally {
       submit.disabled = false;
     }
@@ -224,7 +230,10 @@ async function setUp(phrase: string, passphrase: string, nodeUrl: string): Promi
   const info = await node.info();
   nodeAnswered(info.ok || info.error.code !== 'node_unreachable');
   if (!info.ok) {
-    return { ok: false, message: `Setting up a wallet needs the node once, to learn its key. ${describeError(info.error)}` };
+    return {
+      ok: false,
+      message: `Setting up a wallet needs the node once, to learn its key. ${describeError(info.error)}`,
+    };
   }
   const session = await Session.create(phrase, passphrase, { url: nodeUrl, public_key: info.value.public_key });
   const [account] = session.accounts();
@@ -233,7 +242,12 @@ async function setUp(phrase: string, passphrase: string, nodeUrl: string): Promi
 }
 
 export function showUnlock(nav: Nav, record: StoredWallet): void {
-  const input = h('input', { type: 'password', id: 'unlock-passphrase', autocomplete: 'current-password', required: true });
+  const input = h('input', {
+    type: 'password',
+    id: 'unlock-passphrase',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const message = messageArea('unlock-message');
   const submit = h('button', { type: 'submit', id: 'unlock', class: 'primary' }, 'Unlock');
   const unlock = async () => {
@@ -247,6 +261,8 @@ export function showUnlock(nav: Nav, record: StoredWallet): void {
         return;
       }
       nav.opened(session.value);
+    } catch (error) {
+      message.say(`The wallet could not be opened: ${(error as Error).message}`, 'error');
     } finally {
       submit.disabled = false;
     }
@@ -266,7 +282,10 @@ export function showUnlock(nav: Nav, record: StoredWallet): void {
       'p',
       { class: 'muted' },
       'Forgot the passphrase? ',
-      button('Restore from your recovery phrase', () => showRestore(nav, true), { id: 'unlock-restore', class: 'link' }),
+      button('Restore from your recovery phrase', () => showRestore(nav, true), {
+        id: 'unlock-restore',
+        class: 'link',
+      }),
       ' instead.',
     ),
   );

@@ -4,8 +4,8 @@ import {
   NodeClient,
   PAYMENT_URI_TEXT_LENGTH_MAX,
   type PaymentRequest,
-  pay,
   parsePaymentUri,
+  pay,
   type Review,
   reviewPayment,
 } from '@webwallet/wallet';
@@ -21,10 +21,10 @@ import { describeError, nodeAnswered, show } from './ui.js';
  * "Paid".
  */
 
-/** Codes after which the payment may still have gone through: paying again could pay twice. */
+/** Codes after which the payment may have gone through without the node saying so. */
 const MAYBE_PAID = new Set(['node_unreachable', 'payment_not_sealed']);
 
-export function showPayEntry(nav: Nav, _session: Session, text = '', problem?: string): void {
+export function showPayEntry(nav: Nav, text = '', problem?: string): void {
   const input = h('textarea', {
     id: 'payment-uri',
     rows: 4,
@@ -69,12 +69,12 @@ function payingAccount(session: Session): Account | undefined {
 /** Parses a payment URI, checks it is for this wallet's node, and asks the node for the review. */
 export async function startReview(nav: Nav, session: Session, text: string): Promise<void> {
   const request = parsePaymentUri(text);
-  if (!request.ok) return showPayEntry(nav, session, text, describeError(request.error));
+  if (!request.ok) return showPayEntry(nav, text, describeError(request.error));
   const account = payingAccount(session);
-  if (!account) return showPayEntry(nav, session, text, 'This wallet has no account that can pay.');
+  if (!account) return showPayEntry(nav, text, 'This wallet has no account that can pay.');
   if (nodeOf(request.value.node) !== nodeOf(session.nodeUrl)) {
     const message = `This payment is on the node ${request.value.node}, but this wallet's accounts are on ${session.nodeUrl}. A payment can only be made on the node that holds the payer's account.`;
-    return showPayEntry(nav, session, text, message);
+    return showPayEntry(nav, text, message);
   }
   show('review', 'Review the payment', h('p', { role: 'status' }, 'Asking the node for your balance…'));
   const node = new NodeClient({ url: session.nodeUrl });
@@ -84,7 +84,7 @@ export async function startReview(nav: Nav, session: Session, text: string): Pro
     trusted_node_keys: [session.nodeKey],
   });
   nodeAnswered(review.ok || review.error.code !== 'node_unreachable');
-  if (!review.ok) return showPayEntry(nav, session, text, describeError(review.error));
+  if (!review.ok) return showPayEntry(nav, text, describeError(review.error));
   showReview(nav, session, { request: request.value, review: review.value, account, node });
 }
 
@@ -110,18 +110,28 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
     });
     nodeAnswered(paid.ok || paid.error.code !== 'node_unreachable');
     if (!paid.ok) return failed(paid.error);
-    const stored = await session.storeReceipt(paid.value.receipt);
-    if (!stored.ok) return message.say(describeError(stored.error), 'error');
+    const stored = await session.storeReceipt(paid.value.receipt).catch((error: Error) => error);
+    if (stored instanceof Error || !stored.ok) {
+      const why = stored instanceof Error ? stored.message : describeError(stored.error);
+      const id = paid.value.transaction_id;
+      return message.say(`Paid (transaction ${id}), but this device could not keep the receipt: ${why}`, 'error');
+    }
     nav.receipt(stored.value.key, true);
   };
-  const failed = (error: WebWalletError) => {
-    if (!MAYBE_PAID.has(error.code)) {
-      payButton.disabled = false; // the ledger refused it: nothing was paid, so trying again is safe
+  /**
+   * After a failure, Pay comes back only when nothing reached the ledger: no document was sent,
+   * or the node says it has no such transaction (it refused it). When the node cannot say, the
+   * payment may have gone through, and paying again could pay twice.
+   */
+  const failed = async (error: WebWalletError) => {
+    const id = typeof error.details.transaction_id === 'string' ? error.details.transaction_id : undefined;
+    const lookup = id === undefined || MAYBE_PAID.has(error.code) ? undefined : await pending.node.transaction(id);
+    if (id === undefined || (lookup?.ok && lookup.value === undefined)) {
+      payButton.disabled = false;
       return message.say(describeError(error), 'error');
     }
-    const id = String(error.details.transaction_id ?? '');
     message.say(
-      `${describeError(error)} The payment may still have gone through (transaction ${id}): check your balance before paying again.`,
+      `${describeError(error)} The payment may have gone through (transaction ${id}): check your balance and receipts before paying again.`,
       'error',
     );
   };
@@ -148,7 +158,11 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
             'Your available balance may not cover this payment. The ledger refuses it if it does not; nothing is lost.',
           ),
     ),
-    h('p', { class: 'muted' }, 'Pay signs this payment with your key, on this device. Only the signed payment is sent.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Pay signs this payment with your key, on this device. Only the signed payment is sent.',
+    ),
     message.element,
     h('div', { class: 'buttons' }, payButton, cancel),
   );

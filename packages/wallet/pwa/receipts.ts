@@ -76,9 +76,15 @@ function accountsOf(session: Session): Set<string> {
 export function receiptsCard(nav: Nav, session: Session): HTMLElement {
   const mine = accountsOf(session);
   const stored = session.document.receipts({ limit: RECEIPTS_SHOWN_MAX });
-  const card = h('section', { class: 'card', 'aria-labelledby': 'receipts-title' }, h('h2', { id: 'receipts-title' }, 'Receipts'));
+  const card = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'receipts-title' },
+    h('h2', { id: 'receipts-title' }, 'Receipts'),
+  );
   if (stored.length === 0) {
-    card.append(h('p', { id: 'no-receipts', class: 'muted' }, 'No receipts yet. Each payment you make keeps its receipt here.'));
+    card.append(
+      h('p', { id: 'no-receipts', class: 'muted' }, 'No receipts yet. Each payment you make keeps its receipt here.'),
+    );
     return card;
   }
   const list = h('ul', { id: 'receipts', class: 'receipts' });
@@ -103,13 +109,22 @@ export function receiptsCard(nav: Nav, session: Session): HTMLElement {
 
 export function showReceipt(nav: Nav, session: Session, key: string, fresh: boolean): void {
   const stored = session.document.receipt(key);
-  if (!stored) return nav.home();
+  if (!stored) {
+    nav.home();
+    return;
+  }
   const summary = summarize(stored, accountsOf(session));
   const { leg } = summary;
   show(
     'receipt',
     fresh ? 'Paid' : 'Receipt',
-    fresh ? h('p', { role: 'status' }, 'The payment is in a signed block of the ledger. Its receipt is stored on this device.') : null,
+    fresh
+      ? h(
+          'p',
+          { role: 'status' },
+          'The payment is in a signed block of the ledger. Its receipt is stored on this device.',
+        )
+      : null,
     h(
       'section',
       { class: 'card', id: 'receipt', 'data-key': key },
@@ -133,6 +148,10 @@ export function showReceipt(nav: Nav, session: Session, key: string, fresh: bool
         'Verified offline means this device checked the node’s signature on the block and the proof that the payment is in it, with no network. Anyone with the node’s key can check it again.',
       ),
     ),
-    h('div', { class: 'buttons' }, button('Back to the wallet', () => nav.home(), { id: 'back-home', class: 'primary' })),
+    h(
+      'div',
+      { class: 'buttons' },
+      button('Back to the wallet', () => nav.home(), { id: 'back-home', class: 'primary' }),
+    ),
   );
 }

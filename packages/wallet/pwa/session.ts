@@ -27,7 +27,7 @@ import {
   walletId,
   walletSeed,
 } from '@webwallet/wallet';
-import { type StoredWallet, saveWallet } from './store.js';
+import { loadWallet, type StoredWallet, saveWallet } from './store.js';
 
 /**
  * An unlocked wallet: the lock key, the wallet seed and the wallet document, in memory only while
@@ -153,9 +153,21 @@ export class Session {
     return result;
   }
 
-  /** Seals the wallet document again and writes it to IndexedDB. */
+  /**
+   * Seals the wallet document again and writes it to IndexedDB. Another tab may have saved since
+   * this one loaded: its edits are merged in first (the document is a CRDT), so neither tab's
+   * receipts are lost. A wallet replaced in another tab (restored with another phrase or
+   * passphrase) is never overwritten.
+   */
   async save(): Promise<void> {
-    const document = seal(this.key, this.document.encodeState(), utf8(DOCUMENT_AAD + this.record.wallet_id));
+    const aad = utf8(DOCUMENT_AAD + this.record.wallet_id);
+    const current = await loadWallet();
+    if (current && (current.wallet_id !== this.record.wallet_id || !sameBytes(current.salt, this.record.salt))) {
+      throw new Error('the wallet on this device was replaced in another tab: reload the page');
+    }
+    const theirs = current ? openSealed(this.key, current.document, aad) : undefined;
+    if (theirs?.ok) this.document.applyUpdate(theirs.value);
+    const document = seal(this.key, this.document.encodeState(), aad);
     this.record = { ...this.record, document };
     await saveWallet(this.record);
   }
@@ -168,6 +180,10 @@ export class Session {
   }
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 /**
  * Opens a self-custody account on the node (the account signs its own creation). An account that
  * already exists is fine: that is what restoring on a new device finds.
@@ -178,6 +194,7 @@ export async function openAccount(node: NodeClient, keyPair: KeyPair): Promise<R
   const submitted = await node.submit([await createDocument('ledger.account.create', 1, body, [keyPair])]);
   if (!submitted.ok) return submitted;
   const [result] = submitted.value;
-  if (result?.status === 'rejected' && result.error.code !== 'account_exists') return { ok: false, error: result.error };
+  if (result?.status === 'rejected' && result.error.code !== 'account_exists')
+    return { ok: false, error: result.error };
   return ok(undefined);
 }

@@ -15,7 +15,8 @@ export function show(screen: string, title: string, ...children: Child[]): HTMLE
   const heading = h('h1', { id: 'screen-title', tabindex: -1 }, title);
   main.dataset.screen = screen;
   main.replaceChildren(heading);
-  for (const child of children) if (child !== null && child !== undefined && child !== false) main.append(child as Node);
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false) main.append(child as Node);
   document.title = `${title} · WebWallet`;
   window.scrollTo(0, 0);
   heading.focus();

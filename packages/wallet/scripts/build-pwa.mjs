@@ -105,7 +105,13 @@ export async function buildPwa() {
     read('sw.js'),
   ]);
   JSON.parse(manifest); // a broken manifest fails the build, not the install
-  const shell = { 'index.html': html, 'app.js': script, 'app.css': css, 'manifest.webmanifest': manifest, 'icon.svg': icon };
+  const shell = {
+    'index.html': html,
+    'app.js': script,
+    'app.css': css,
+    'manifest.webmanifest': manifest,
+    'icon.svg': icon,
+  };
   // Any change to a shell file changes the cache name, so browsers install the new version.
   const version = createHash('sha256').update(JSON.stringify(shell)).digest('hex').slice(0, 16);
   const sw = worker.replace('__VERSION__', version).replace('__FILES__', JSON.stringify(SHELL_FILES));
@@ -135,6 +141,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dir = resolve(process.argv[2] ?? OUT_DIR_DEFAULT);
   const built = await writePwa(dir);
   const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-  for (const f of built.files) console.log(`${f.name.padEnd(22)} ${kb(f.body.length).padStart(9)}  gzip ${kb(f.gzip.length)}`);
+  for (const f of built.files)
+    console.log(`${f.name.padEnd(22)} ${kb(f.body.length).padStart(9)}  gzip ${kb(f.gzip.length)}`);
   console.log(`initial load (app.js + app.css, gzip): ${kb(built.initial_load_gzip_bytes)}; written to ${dir}`);
 }

@@ -77,8 +77,8 @@ describe('checkout page in Chromium', { timeout: 180_000 }, () => {
   let server: CheckoutTestApp;
   before(async () => {
     source = new MemoryCheckoutSource();
-    // No payment method manifest is served here, so the Payment Request API stays off
-    // (Chromium would log the failed manifest download); one test below turns it on.
+    // No payment method manifest is served by this bare checkout app, so the Payment Request API
+    // stays off (Chromium would log the failed manifest download). The node serves one at /pay.
     server = await startCheckoutApp(source, { payment_method_path: null });
     const path = findChromium();
     if (path) browser = await launchChromium(path);
