@@ -153,4 +153,44 @@ describe('webwallet wallet, against a real node', () => {
     assert.equal(receipts.receipts.length, 1, 'the backup carried the receipt');
     assert.ok(existsSync(join(fromBackup, 'wallet.json')));
   });
+
+  test('sync and devices: pair a second device, converge, remove it', async () => {
+    const second = join(temp.make(), 'second');
+    const first = await run(['sync', '--device-name', 'laptop', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as { rejected_total: number }).rejected_total, 0);
+    const invited = await run(['devices', '--invite', '--json']);
+    assert.equal(invited.code, 0, invited.stderr);
+    const { pairing } = JSON.parse(invited.stdout) as { pairing: { uri: string } };
+    const paired = await webwalletJson<{ wallet_id: string; accounts: unknown[] }>(
+      ['wallet', 'import', '--pair', pairing.uri, '--node', node.url, '--wallet-dir', second, '--json'],
+      env,
+    );
+    assert.equal(paired.wallet_id, created.wallet_id);
+    assert.deepEqual(paired.accounts, created.accounts);
+    const receiptsOn = async (dir: string) =>
+      (
+        JSON.parse((await webwallet(['wallet', 'receipts', '--json', '--wallet-dir', dir], env)).stdout) as {
+          receipts: unknown[];
+        }
+      ).receipts.length;
+    assert.equal(await receiptsOn(second), 1, 'the receipt came over');
+
+    const uri = `web+webwallet:pay?node=${encodeURIComponent(node.url)}&to=${shop.id}&amount=1.00&currency=EUR&memo=order-43`;
+    assert.equal((await run(['pay', uri, '--yes'])).code, 0);
+    assert.equal((await run(['sync'])).code, 0);
+    assert.equal((await webwallet(['wallet', 'sync', '--wallet-dir', second], env)).code, 0);
+    assert.equal(await receiptsOn(second), 2, 'a later payment arrives after sync');
+
+    const devices = JSON.parse((await run(['devices', '--json'])).stdout) as {
+      devices: { device_key: string; self: boolean }[];
+    };
+    assert.equal(devices.devices.length, 2);
+    const other = devices.devices.find((d) => !d.self);
+    assert.ok(other);
+    assert.equal((await run(['devices', '--remove', other.device_key])).code, 0);
+    const refused = await webwallet(['wallet', 'sync', '--wallet-dir', second], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /relay_not_member|removed/);
+  });
 });

@@ -9,7 +9,9 @@ import {
   parsePaymentUri,
   pay,
   reviewPayment,
+  type SyncReport,
   WalletDocument,
+  WalletSync,
 } from '@webwallet/wallet';
 import { type Command, Option } from 'commander';
 import { nodeOption } from './client.js';
@@ -19,10 +21,13 @@ import {
   accountKeys,
   defaultWalletDir,
   loadDocument,
+  type OpenWallet,
+  openSealedJson,
   openWallet,
   readPassphrase,
   readWalletFile,
   saveWallet,
+  sealJson,
   seedOf,
   WALLET_FILE,
   type WalletAccount,
@@ -102,7 +107,9 @@ async function walletImport(
 ): Promise<void> {
   refuseExisting(options.walletDir);
   if ((options.phraseFile === undefined) === (options.backup === undefined)) {
-    throw new CliError('Give the recovery phrase (--phrase-file FILE) or a backup (--backup FILE), one of them.');
+    throw new CliError(
+      'Give the recovery phrase (--phrase-file FILE), a backup (--backup FILE) or a pairing code (--pair CODE), one of them.',
+    );
   }
   const passphrase = readPassphrase(options, true);
   let phrase: string;
@@ -272,6 +279,102 @@ async function walletReceipts(options: WalletOptions & { verify?: boolean }): Pr
   );
 }
 
+/** This device's sync session: restored from the wallet file, or a new mailbox on the wallet's node. */
+async function syncSession(wallet: OpenWallet, passphrase: string, deviceName?: string): Promise<WalletSync> {
+  const opened =
+    wallet.file.sync === undefined
+      ? await WalletSync.create({
+          document: wallet.document,
+          relayUrl: wallet.file.node,
+          ...(deviceName === undefined ? {} : { device_name: deviceName }),
+        })
+      : await WalletSync.restore(await openSealedJson(wallet.file.sync, passphrase), { document: wallet.document });
+  if (!opened.ok) fail(opened.error);
+  return opened.value;
+}
+
+/** Saves the document and this device's sync state together, so neither runs ahead of the other. */
+async function saveSynced(wallet: OpenWallet, session: WalletSync, passphrase: string): Promise<void> {
+  const sync = await sealJson(session.state(), passphrase);
+  await saveWallet(wallet.dir, { ...wallet.file, sync }, wallet, passphrase);
+}
+
+function reportText(report: SyncReport): string {
+  const rejected = report.rejected_total > 0 ? `, ${report.rejected_total} refused` : '';
+  return `Synced: ${report.read} read, ${report.applied} merged, ${report.posted} sent${rejected}.`;
+}
+
+async function walletSync(options: WalletOptions & { deviceName?: string }): Promise<void> {
+  const passphrase = readPassphrase(options);
+  const wallet = await openWallet(options.walletDir, passphrase);
+  const session = await syncSession(wallet, passphrase, options.deviceName);
+  const report = await session.sync();
+  await saveSynced(wallet, session, passphrase); // even after a failure: the mailbox may be new
+  if (!report.ok) fail(report.error);
+  print(options.json === true, report.value, reportText(report.value));
+}
+
+async function walletDevices(options: WalletOptions & { invite?: boolean; remove?: string }): Promise<void> {
+  const passphrase = readPassphrase(options);
+  const wallet = await openWallet(options.walletDir, passphrase);
+  const session = await syncSession(wallet, passphrase);
+  const synced = await session.sync();
+  if (!synced.ok) fail(synced.error);
+  if (options.remove !== undefined) {
+    const removed = await session.removeDevice(options.remove);
+    await saveSynced(wallet, session, passphrase);
+    if (!removed.ok) fail(removed.error);
+  }
+  let code: { uri: string; typed: string; expires_at: string } | undefined;
+  if (options.invite === true) {
+    // The new device gets the recovery phrase inside the encrypted offer, so it can pay too.
+    const invited = await session.invite({ recovery_phrase: wallet.phrase });
+    if (!invited.ok) fail(invited.error);
+    code = invited.value;
+  }
+  await saveSynced(wallet, session, passphrase);
+  const devices = session.devices();
+  const lines = devices.map((d) => `${d.self ? '*' : ' '} ${d.device_key}  ${d.name ?? ''}  since ${d.added_at}`);
+  if (code) {
+    lines.push('', `Pairing code (one use, until ${code.expires_at}):`, `  ${code.uri}`, `  typed: ${code.typed}`);
+    lines.push('On the new device: webwallet wallet import --pair <code>');
+  }
+  print(options.json === true, { devices, ...(code ? { pairing: code } : {}) }, lines.join('\n'));
+}
+
+async function walletJoin(options: WalletOptions & { node: string; pair: string; deviceName?: string }): Promise<void> {
+  refuseExisting(options.walletDir);
+  const passphrase = readPassphrase(options, true);
+  const document = WalletDocument.create();
+  const joined = await WalletSync.join(options.pair, {
+    document,
+    relayUrl: options.node,
+    ...(options.deviceName === undefined ? {} : { device_name: options.deviceName }),
+  });
+  if (!joined.ok) fail(joined.error);
+  const phrase = joined.value.recovery_phrase;
+  if (phrase === undefined)
+    throw new CliError('The pairing did not include the recovery phrase; this device could not pay.');
+  if (!joined.value.first_sync.ok) fail(joined.value.first_sync.error);
+  const seed = await seedOf(phrase);
+  const node = new NodeClient({ url: options.node });
+  const node_key = await nodeKeyOf(node);
+  const account = await accountKeys(seed, 0);
+  const accounts: WalletAccount[] = [{ index: 0, id: account.id }];
+  const sync = await sealJson(joined.value.sync.state(), passphrase);
+  const file = await saveWallet(
+    options.walletDir,
+    { node: options.node, node_key, accounts, sync },
+    { phrase, seed, document },
+    passphrase,
+  );
+  print(
+    options.json === true,
+    { wallet_id: file.wallet_id, dir: options.walletDir, node: options.node, accounts, paired: true },
+    `Paired: wallet ${file.wallet_id} in ${options.walletDir}, ${joined.value.first_sync.value.applied} updates merged.`,
+  );
+}
+
 function walletOptions(command: Command): Command {
   return command
     .addOption(
@@ -305,8 +408,25 @@ export function registerWalletCommands(program: Command): void {
       .addOption(new Option('--backup <file>', 'a backup from "webwallet wallet backup" (same passphrase)'))
       .addOption(
         new Option('--accounts <n>', 'how many accounts to restore').argParser(integerIn(1, 1_000, 'accounts')),
-      ),
-  ).action(walletImport);
+      )
+      .addOption(new Option('--pair <code>', 'pair with another device of the wallet: its pairing code (URI or typed)'))
+      .addOption(new Option('--device-name <name>', 'what the other devices call this one (with --pair)')),
+  ).action((options) => (options.pair === undefined ? walletImport(options) : walletJoin(options)));
+  walletOptions(
+    wallet
+      .command('sync')
+      .description(
+        "exchange the wallet document with the wallet's other devices, end-to-end encrypted through the node",
+      )
+      .addOption(new Option('--device-name <name>', 'what the other devices call this one (first sync only)')),
+  ).action(walletSync);
+  walletOptions(
+    wallet
+      .command('devices')
+      .description("this wallet's devices; --invite prints a one-time pairing code, --remove takes a device out")
+      .addOption(new Option('--invite', 'make a one-time pairing code for a new device'))
+      .addOption(new Option('--remove <device_key>', 'remove a device: it can read nothing written afterwards')),
+  ).action(walletDevices);
   walletOptions(
     wallet
       .command('backup')

@@ -1,12 +1,17 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { encodePrefixed, type KeyPair } from '@webwallet/core';
+import { encodePrefixed, fromBase64Url, type KeyPair, randomBytes, toBase64Url } from '@webwallet/core';
 import {
   accountKeyPair,
   checkRecoveryPhrase,
   createBackup,
+  deriveLockKey,
+  KDF_DEFAULT,
+  LOCK_SALT_BYTES,
   openBackup,
+  openSealed,
+  seal,
   WalletDocument,
   walletId,
   walletSeed,
@@ -38,6 +43,35 @@ export interface WalletFile {
   readonly accounts: readonly WalletAccount[];
   /** The encrypted backup: phrase + document. */
   readonly backup: unknown;
+  /**
+   * This device's sync state (device keys, epoch keys, cursor), sealed with the passphrase on its
+   * own: it belongs to this device only, so it is never in a backup or in the synced document.
+   */
+  readonly sync?: SealedJson;
+}
+
+/** JSON sealed under an argon2id key of the passphrase: salt and data, base64url. */
+export interface SealedJson {
+  readonly salt: string;
+  readonly data: string;
+}
+
+const SYNC_STATE_AAD = new TextEncoder().encode('webwallet:cli-sync-state:v1');
+
+export async function sealJson(value: unknown, passphrase: string): Promise<SealedJson> {
+  const salt = randomBytes(LOCK_SALT_BYTES);
+  const key = await deriveLockKey(passphrase, salt, KDF_DEFAULT);
+  const data = seal(key, new TextEncoder().encode(JSON.stringify(value)), SYNC_STATE_AAD);
+  return { salt: toBase64Url(salt), data: toBase64Url(data) };
+}
+
+export async function openSealedJson(sealed: SealedJson, passphrase: string): Promise<unknown> {
+  const salt = fromBase64Url(sealed.salt);
+  const data = fromBase64Url(sealed.data);
+  if (!salt.ok || !data.ok) throw new CliError("The wallet file's sync state is damaged.");
+  const opened = openSealed(await deriveLockKey(passphrase, salt.value, KDF_DEFAULT), data.value, SYNC_STATE_AAD);
+  if (!opened.ok) throw new CliError(`${opened.error.code}: ${opened.error.message}`);
+  return JSON.parse(new TextDecoder().decode(opened.value)) as unknown;
 }
 
 /** An open wallet: secrets in memory for the length of one command. */
@@ -130,7 +164,7 @@ export async function accountKeys(seed: Uint8Array, index: number): Promise<{ id
  */
 export async function saveWallet(
   dir: string,
-  facts: { node: string; node_key: string; accounts: readonly WalletAccount[] },
+  facts: { node: string; node_key: string; accounts: readonly WalletAccount[]; sync?: SealedJson | undefined },
   secrets: { phrase: string; seed: Uint8Array; document: WalletDocument },
   passphrase: string,
 ): Promise<WalletFile> {
@@ -146,6 +180,7 @@ export async function saveWallet(
     node_key: facts.node_key,
     accounts: facts.accounts,
     backup: JSON.parse(backup) as unknown,
+    ...(facts.sync === undefined ? {} : { sync: facts.sync }),
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, WALLET_FILE);
