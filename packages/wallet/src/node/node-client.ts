@@ -1,14 +1,13 @@
 import {
   decodePrefixed,
-  ERRORS,
-  type ErrorCode,
   err,
   ok,
   type Receipt,
   type Result,
   type SignedDocument,
-  WebWalletError,
+  type WebWalletError,
 } from '@webwallet/core';
+import { errorFromBody, readLimited } from './http.js';
 
 /**
  * A client for one WebWallet node's HTTP API, built on `fetch` so the same code runs in browsers
@@ -120,51 +119,6 @@ type Json = Record<string, unknown>;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
-}
-
-/** The node's error body as a WebWalletError, or undefined when the body is not one. */
-function nodeError(body: unknown): WebWalletError | undefined {
-  const error = isObject(body) ? body.error : undefined;
-  if (!isObject(error) || !isErrorCode(error.code)) return undefined;
-  const details = isObject(error.details) ? error.details : {};
-  return new WebWalletError(error.code, details, typeof error.message === 'string' ? error.message : undefined);
-}
-
-/**
- * Reads a body as text, at most `limit` bytes: a hostile or broken node cannot make the wallet
- * buffer an unbounded answer (Content-Length may be absent or lie).
- */
-async function readLimited(response: Response, limit: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > limit) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 /**
@@ -316,7 +270,8 @@ export class NodeClient {
       if (body !== undefined) init.body = JSON.stringify(body);
       const response = await this.fetcher(url, init);
       status = response.status;
-      text = await readLimited(response, RESPONSE_BYTES_MAX);
+      const bytes = await readLimited(response, RESPONSE_BYTES_MAX);
+      text = bytes === undefined ? undefined : new TextDecoder().decode(bytes);
     } catch (error) {
       const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : String(error);
       return err('node_unreachable', { url, reason, timeout_ms: this.timeout_ms });
@@ -329,7 +284,7 @@ export class NodeClient {
       return err('node_unreachable', { url, status, reason: 'the answer is not JSON (is this a WebWallet node?)' });
     }
     if (status >= 200 && status < 300) return ok(json);
-    const error = nodeError(json);
+    const error = errorFromBody(json);
     if (error) return { ok: false, error };
     return err('node_unreachable', { url, status, reason: 'an error answer without a WebWallet error body' });
   }
@@ -368,7 +323,7 @@ function submitResult(value: unknown): SubmitResult | undefined {
   if (!isObject(value)) return undefined;
   if (value.status === 'accepted' && typeof value.id === 'string') return value as SubmitResult;
   if (value.status !== 'rejected') return undefined;
-  const error = nodeError(value);
+  const error = errorFromBody(value);
   if (!error) return undefined;
   return { status: 'rejected', id: typeof value.id === 'string' ? value.id : null, error };
 }

@@ -1,6 +1,4 @@
 import {
-  ERRORS,
-  type ErrorCode,
   err,
   fromBase64Url,
   type KeyPair,
@@ -10,8 +8,8 @@ import {
   relayAuthorization,
   toBase64Url,
   utf8,
-  WebWalletError,
 } from '@webwallet/core';
+import { errorFromBody, readLimited } from '../node/http.js';
 import type { Fetch } from '../node/node-client.js';
 
 /**
@@ -103,43 +101,6 @@ function isObject(value: unknown): value is Json {
 
 function isSeq(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function relayError(body: unknown): WebWalletError | undefined {
-  const error = isObject(body) ? body.error : undefined;
-  if (!isObject(error) || typeof error.code !== 'string' || !Object.hasOwn(ERRORS, error.code)) return undefined;
-  const details = isObject(error.details) ? error.details : {};
-  const message = typeof error.message === 'string' ? error.message : undefined;
-  return new WebWalletError(error.code as ErrorCode, details, message);
-}
-
-/** Reads at most `limit` bytes of a body: a broken or hostile relay cannot make the wallet buffer more. */
-async function readLimited(response: Response, limit: number): Promise<Uint8Array | undefined> {
-  if (Number(response.headers.get('content-length') ?? '0') > limit) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 function parseMessage(value: unknown): RelayMessageView | undefined {
@@ -327,7 +288,7 @@ export class RelayClient {
       return err('node_unreachable', { url, status, reason: 'the answer is not JSON (is this a WebWallet node?)' });
     }
     if (status >= 200 && status < 300) return ok(json);
-    const error = relayError(json);
+    const error = errorFromBody(json);
     if (error) return { ok: false, error };
     return err('node_unreachable', { url, status, reason: 'an error answer without a WebWallet error body' });
   }
