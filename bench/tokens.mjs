@@ -22,11 +22,13 @@
 // signature_checks_per_token, key_imports_per_token, us_per_token, target_per_s, met, token_length,
 // tree_size, tokens, runs, notes, total_seconds }.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+import { cpuTicks, log, round } from './lib/util.mjs';
 
 const USAGE = `Usage: node bench/tokens.mjs [--quick] [--json]
 
@@ -67,17 +69,7 @@ const RAW_MESSAGE_BYTES = 100;
 /** The ledger's temp directory while it exists: removed on Ctrl-C too. */
 let removeOnInterrupt;
 
-/** Human progress goes to stderr so stdout can carry one JSON object. */
-const started = performance.now();
-function log(...parts) {
-  const t = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
-  process.stderr.write(`[${t}s] ${parts.join(' ')}\n`);
-}
 const fmt = (n) => (n === null || n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
-const round = (value, digits = 1) => {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-};
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -538,15 +530,6 @@ function opensslSpeed(seconds) {
 }
 
 /** Linux's machine-wide CPU time counters (/proc/stat), or undefined elsewhere. */
-function cpuTicks() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The share of CPU time the hypervisor gave to other guests (steal) between two readings: on a
  * virtual machine it lowers every rate, and neither the load average nor cpu_share shows it.
@@ -711,6 +694,7 @@ function printSummary(o) {
 }
 
 async function main() {
+  const started = performance.now();
   let options;
   try {
     options = parseOptions(process.argv.slice(2));

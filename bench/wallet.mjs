@@ -53,7 +53,7 @@ import {
   walletSeed,
 } from '@webwallet/wallet';
 import { startNodeProcess } from './lib/http.mjs';
-import { fmt, log, percentile, rng, round, sleep } from './lib/util.mjs';
+import { cpuTicks, fmt, log, percentile, rng, round, sleep } from './lib/util.mjs';
 
 const USAGE = `Usage: node bench/wallet.mjs [--quick] [--json]
 
@@ -173,15 +173,6 @@ const cpuModel = (() => {
 })();
 
 /** Linux's machine-wide CPU time counters (/proc/stat), or undefined elsewhere. */
-function cpuTicks() {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: fields.reduce((a, b) => a + b, 0), idle: fields[3] ?? 0, steal: fields[7] ?? 0 };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Busy and stolen shares of all cores between two readings (other sessions' load shows here). */
 function cpuShares(before, after) {
   if (!before || !after || after.total === before.total) return null;
@@ -277,23 +268,9 @@ function getRaw(url) {
 
 /** Minified bytes of the bundle per source package, from esbuild's metafile. */
 async function bundleComposition(script, appJsBytes) {
-  // The same settings as bundleScript() in build-pwa.mjs, with a metafile: analysis only.
   const { build } = await import('esbuild');
-  const pwa = join(dirname(fileURLToPath(script)), '..', 'pwa');
-  const result = await build({
-    entryPoints: [join(pwa, 'app.ts')],
-    tsconfig: join(pwa, 'tsconfig.json'),
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minifyWhitespace: true,
-    minifyIdentifiers: true,
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'silent',
-  });
+  const { BUNDLE_OPTIONS } = await import(script);
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [...BUNDLE_OPTIONS.entryPoints] });
   const [output] = Object.values(result.metafile.outputs);
   const byPackage = new Map();
   for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {

@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmark modules: progress output, a seeded PRNG, statistics.
+import { readFileSync } from 'node:fs';
 
 /** Human progress goes to stderr so stdout can carry one JSON object with --json. */
 const start = performance.now();
@@ -45,3 +46,16 @@ export const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 /** A random lower-case suffix for schema and file names. */
 export const suffix = () => `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * CPU time of all cores so far, from /proc/stat (Linux; undefined elsewhere): total, idle, and
+ * steal, the time the hypervisor gave other guests, which lowers every rate on a virtual machine.
+ */
+export function cpuTicks() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), idle: fields[3] ?? 0, steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
