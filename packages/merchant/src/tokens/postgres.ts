@@ -5,6 +5,7 @@ import {
   REDEMPTION_TABLE_DEFAULT,
   type Redemption,
   type RedemptionRegistry,
+  type RedemptionRow,
   redemptionFromRow,
 } from './registry.js';
 
@@ -32,17 +33,6 @@ export interface PostgresRedemptionRegistryOptions {
 const CREATE_LOCK_KEY = '8608474992543622509';
 
 const COLUMNS = 'key, payer, payee, amount, currency, reference, audience, redeemed_at';
-
-interface RedemptionRow {
-  key: string;
-  payer: string;
-  payee: string;
-  amount: string;
-  currency: string;
-  reference: string | null;
-  audience: string;
-  redeemed_at: string;
-}
 
 /**
  * Redemptions in a PostgreSQL table, shared by every process using the database: the primary key

@@ -53,8 +53,10 @@ export function quotedIdentifier(what: 'table' | 'schema', name: string): string
   return `"${name}"`;
 }
 
-/** A stored row: SQL NULL for a missing reference. */
-export function redemptionFromRow(row: Omit<Redemption, 'reference'> & { reference: string | null }): Redemption {
+/** A redemption as the SQL registries store it: NULL for a missing reference. */
+export type RedemptionRow = Omit<Redemption, 'reference'> & { reference: string | null };
+
+export function redemptionFromRow(row: RedemptionRow): Redemption {
   const { reference, ...rest } = row;
   return reference === null ? rest : { ...rest, reference };
 }

@@ -5,6 +5,7 @@ import {
   REDEMPTION_TABLE_DEFAULT,
   type Redemption,
   type RedemptionRegistry,
+  type RedemptionRow,
   redemptionFromRow,
 } from './registry.js';
 
@@ -33,17 +34,6 @@ export interface SqliteRedemptionRegistryOptions {
  * lock for one small insert, so 5 s of waiting means the database is stuck, not busy.
  */
 export const SQLITE_BUSY_TIMEOUT_MS_DEFAULT = 5_000;
-
-interface RedemptionRow {
-  key: string;
-  payer: string;
-  payee: string;
-  amount: string;
-  currency: string;
-  reference: string | null;
-  audience: string;
-  redeemed_at: string;
-}
 
 /**
  * Redemptions in a SQLite table, shared by every process that opens the same database file: the
