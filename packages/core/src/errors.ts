@@ -59,6 +59,12 @@ export type ErrorCode =
   | 'credential_invalid'
   | 'credential_expired'
   | 'credential_proof_unsupported'
+  | 'wallet_document_invalid'
+  | 'wallet_full'
+  | 'sync_state_invalid'
+  | 'pairing_code_invalid'
+  | 'shared_wallet_invalid'
+  | 'proposal_invalid'
   // ledger
   | 'transaction_invalid'
   | 'transaction_type_unknown'
@@ -333,6 +339,36 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
     status: 422,
     message:
       'The credential carries a proof this wallet cannot check (only eddsa-jcs-2022 with did:key is known). It is shown as unverified.',
+  },
+  wallet_document_invalid: {
+    status: 400,
+    message:
+      'The wallet document or update is damaged or not a WebWallet document: nothing was changed. details.reason says what is wrong.',
+  },
+  wallet_full: {
+    status: 409,
+    message:
+      'The wallet already holds the most records of this kind it can (details.limit): remove some before adding more.',
+  },
+  sync_state_invalid: {
+    status: 400,
+    message:
+      "This device's saved sync state is damaged or not one: pair the device again. details.reason says what is wrong.",
+  },
+  pairing_code_invalid: {
+    status: 400,
+    message:
+      'The pairing code cannot be right (mistyped, cut short or not a WebWallet code): check it against the other device, or scan the QR code. details.reason says what is wrong.',
+  },
+  shared_wallet_invalid: {
+    status: 422,
+    message:
+      'The shared wallet description is not valid: details.field and details.reason say which part (members, roles, threshold, petty cash).',
+  },
+  proposal_invalid: {
+    status: 422,
+    message:
+      "The proposal is not valid for this shared wallet (altered, expired, signed by a non-member, or another wallet's): details.field and details.reason say why.",
   },
   transaction_invalid: {
     status: 400,

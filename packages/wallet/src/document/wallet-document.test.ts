@@ -366,16 +366,16 @@ describe('WalletDocument: saving and loading', () => {
     assert.deepEqual(doc.snapshot(), loaded.snapshot());
   });
 
-  test('damaged bytes are backup_invalid and change nothing', () => {
+  test('damaged bytes are wallet_document_invalid and change nothing', () => {
     const doc = WalletDocument.create();
     unwrap(doc.putInstrument(coupon));
     const state = doc.encodeState();
     const before = JSON.stringify(doc.snapshot());
     for (const bad of [new Uint8Array([255, 255, 255, 255, 255]), state.slice(0, state.length - 3)]) {
-      assert.equal(code(WalletDocument.load(bad)), 'backup_invalid');
-      assert.equal(code(doc.applyUpdate(bad)), 'backup_invalid');
+      assert.equal(code(WalletDocument.load(bad)), 'wallet_document_invalid');
+      assert.equal(code(doc.applyUpdate(bad)), 'wallet_document_invalid');
     }
-    assert.equal(code(doc.encodeDiff(new Uint8Array([255, 255, 255]))), 'backup_invalid');
+    assert.equal(code(doc.encodeDiff(new Uint8Array([255, 255, 255]))), 'wallet_document_invalid');
     assert.equal(JSON.stringify(doc.snapshot()), before);
     assert.throws(() => doc.applyUpdate('update' as never), TypeError);
   });
@@ -431,9 +431,9 @@ describe('WalletDocument: validation and limits', () => {
       for (let i = 0; i < SETTINGS_MAX; i++) unwrap(doc.setSetting(`s${i}`, i));
     });
     const more = doc.putInstrument({ ...loyalty, id: 'ins_one_more' });
-    assert.equal(code(more), 'instrument_invalid');
+    assert.equal(code(more), 'wallet_full');
     assert.equal(more.ok ? 0 : more.error.details.limit, INSTRUMENTS_MAX);
-    assert.equal(code(doc.setSetting('one_more', 1)), 'instrument_invalid');
+    assert.equal(code(doc.setSetting('one_more', 1)), 'wallet_full');
     // Editing what is there still works at the limit.
     unwrap(doc.putInstrument({ ...loyalty, id: 'ins_7', points: 70 }));
     unwrap(doc.setSetting('s0', 'changed'));

@@ -73,13 +73,11 @@ export interface WalletSnapshot {
 export type UpdateListener = (update: Uint8Array, origin: unknown) => void;
 
 function damaged(reason: string): Result<never> {
-  // No wallet-document code exists yet; backup_invalid ("damaged") is the closest.
-  return err('backup_invalid', { reason });
+  return err('wallet_document_invalid', { reason });
 }
 
 function full(what: string, limit: number): Result<never> {
-  return err('instrument_invalid', {
-    field: '',
+  return err('wallet_full', {
     reason: `the wallet already holds ${limit} ${what}, the most it can; remove some first`,
     limit,
   });
@@ -192,7 +190,7 @@ export class WalletDocument {
 
   /**
    * Merges an update from another replica. Updates may come in any order and more than once.
-   * A damaged update fails with `backup_invalid` and changes nothing.
+   * A damaged update fails with `wallet_document_invalid` and changes nothing.
    */
   applyUpdate(update: Uint8Array, origin: unknown = REMOTE_ORIGIN): Result<void> {
     if (!(update instanceof Uint8Array)) throw new TypeError('an update is a Uint8Array');

@@ -83,7 +83,7 @@ export interface Authority {
 const PUB = /^pub_[A-Za-z0-9_-]{43}$/;
 
 function invalid(field: string, reason: string): Result<never> {
-  return err('instrument_invalid', { field, reason, kind: 'shared_wallet' });
+  return err('shared_wallet_invalid', { field, reason });
 }
 
 /** Whether the member holds one of the account's keys (owners and spenders). */
@@ -181,7 +181,7 @@ function checkPettyCash(value: unknown, keys: readonly string[]): Result<true> {
 }
 
 /**
- * Checks a shared wallet description (from another device, a file, a form): `instrument_invalid`
+ * Checks a shared wallet description (from another device, a file, a form): `shared_wallet_invalid`
  * with details {field, reason} when something is missing, unknown or inconsistent. Returns a deep
  * copy.
  *

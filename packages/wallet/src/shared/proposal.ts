@@ -123,7 +123,7 @@ const ACCOUNT = /^(pub_[A-Za-z0-9_-]{43}|acc_[A-Za-z0-9_-]{4,40})$/;
 const TRANSACTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function invalid(field: string, reason: string): Result<never> {
-  return err('document_invalid', { field, reason, kind: 'shared_proposal' });
+  return err('proposal_invalid', { field, reason });
 }
 
 function refused(account: string, key: string, reason: string): Result<never> {
@@ -251,7 +251,7 @@ function withSignatures(proposal: Proposal, signatures: DocumentSignature[]): Pr
  * Checks a proposal against the shared wallet: its shape, that its document is one the account
  * signs and says what it should (a transfer pays only from the shared account; an account
  * creation lists exactly the members' keys and the threshold), and that the proposer, a signing
- * member, signed it. `document_invalid` with details {field, reason} otherwise. Returns the
+ * member, signed it. `proposal_invalid` with details {field, reason} otherwise. Returns the
  * proposal keeping only the signatures the ledger will count, sorted by key.
  */
 export function checkProposal(value: unknown, shared: SharedWallet): Result<Proposal> {
@@ -332,7 +332,7 @@ export interface ProposePaymentOptions extends ProposeOptions {
 function routeAuthority(shared: SharedWallet, route: 'main' | 'petty_cash'): Result<Authority> {
   if (route === 'main') return ok(mainAuthority(shared));
   const petty = pettyCashAuthority(shared);
-  if (petty === undefined) return err('instrument_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
   return ok(petty);
 }
 
@@ -399,7 +399,7 @@ export async function proposeRefill(
   options: ProposeOptions = {},
 ): Promise<Result<Proposal>> {
   const petty = shared.petty_cash;
-  if (petty === undefined) return err('instrument_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
   const legs = [{ from: shared.account, to: petty.account, currency: petty.currency, amount }];
   return propose(
     shared,
@@ -444,7 +444,7 @@ function expiredError(proposal: Proposal, now_ms: number): Result<never> {
  * Adds the member's approval (their signature on the ledger document). Checks the proposal first,
  * so a member never signs a document that says something else than what the proposal shows.
  * `authorization_insufficient` for a viewer or a non-member, `timestamp_skew` once expired,
- * `document_invalid` for a proposal that is not this shared wallet's.
+ * `proposal_invalid` for a proposal that is not this shared wallet's.
  *
  * @example
  * const approved = await approve(proposal, shared, bobKeys);
@@ -492,7 +492,7 @@ export function proposalId(proposal: Proposal): string {
  * Combines two copies of one proposal, e.g. one approved on Bob's phone and one on Carol's
  * laptop: the union of their valid signatures by the account's keys, sorted by key. Pure and
  * deterministic: commutative, associative and idempotent, so devices merging in any order agree.
- * `document_invalid` when either copy is invalid or the copies are of different proposals.
+ * `proposal_invalid` when either copy is invalid or the copies are of different proposals.
  *
  * @example
  * const merged = mergeProposals(fromBob, fromCarol, shared);

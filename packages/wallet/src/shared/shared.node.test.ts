@@ -283,7 +283,7 @@ describe('shared wallet on a real node', () => {
   test('a description that does not match the ledger is refused', async () => {
     const lying = { ...shared, threshold: 1 };
     const refused = failure(await verifySharedWallet(lying, client));
-    assert.equal(refused.code, 'instrument_invalid');
+    assert.equal(refused.code, 'shared_wallet_invalid');
     assert.deepEqual(refused.details.ledger, { keys: [alice.key, bob.key, carol.key], threshold: 2 });
   });
 });

@@ -110,7 +110,7 @@ describe('shared wallet description', () => {
     ];
     for (const [value, field] of cases) {
       const result = validateSharedWallet(value);
-      assert.equal(code(result), 'instrument_invalid', field);
+      assert.equal(code(result), 'shared_wallet_invalid', field);
       assert.equal(result.ok ? '' : result.error.details.field, field, reason(result));
     }
   });
@@ -118,7 +118,7 @@ describe('shared wallet description', () => {
   test('at most ten owners and spenders, as the ledger allows keys per account', async () => {
     const many = await Promise.all(Array.from({ length: 11 }, person));
     const members = many.map((p, i): SharedMember => ({ key: p.key, name: `M${i}`, role: i ? 'spender' : 'owner' }));
-    assert.equal(code(sharedWallet(members, 2, NODE)), 'instrument_invalid');
+    assert.equal(code(sharedWallet(members, 2, NODE)), 'shared_wallet_invalid');
     assert.ok(sharedWallet(members.slice(0, 10), 2, NODE).ok);
     const viewers = members.map((m, i) => (i >= 10 ? { ...m, role: 'viewer' as const } : m));
     assert.ok(sharedWallet(viewers, 10, NODE).ok, 'viewers do not count');
@@ -132,7 +132,7 @@ describe('shared wallet description', () => {
     assert.equal(paymentRoute(petty, { amount: '5.00', currency: 'USD' }), 'main');
     assert.equal(paymentRoute(shared, { amount: '0.01', currency: 'EUR' }), 'main');
     const solo = unwrap(sharedWallet([MEMBERS[0] as SharedMember], 1, NODE));
-    assert.equal(code(withPettyCash(solo, 'EUR', '50.00')), 'instrument_invalid', 'needs a second key to name it');
+    assert.equal(code(withPettyCash(solo, 'EUR', '50.00')), 'shared_wallet_invalid', 'needs a second key to name it');
   });
 
   test('decimal comparison is exact', () => {
@@ -205,7 +205,7 @@ describe('proposals and approvals', () => {
       RangeError,
     );
     const stretched = { ...proposal, expires_at: new Date(NOW + PROPOSAL_LIFETIME_MAX_MS + 1).toISOString() };
-    assert.equal(code(parseProposal(stretched, shared)), 'document_invalid');
+    assert.equal(code(parseProposal(stretched, shared)), 'proposal_invalid');
   });
 
   test('a proposal survives a JSON round trip, and what does not match is refused', async () => {
@@ -227,12 +227,12 @@ describe('proposals and approvals', () => {
       { ...proposal, document: { ...proposal.document, signatures: [] } },
       'x'.repeat(40_000),
     ];
-    for (const value of tampered) assert.equal(code(parseProposal(value, shared)), 'document_invalid', String(value));
+    for (const value of tampered) assert.equal(code(parseProposal(value, shared)), 'proposal_invalid', String(value));
     // A transfer paying from someone else's account is not the shared wallet's to approve.
     const foreign = { ...body, legs: [{ ...body.legs[0], from: outsider.key }] };
     const signed = await signDocument({ ...proposal.document, body: foreign, signatures: [] }, alice.keys);
     const result = parseProposal({ ...proposal, document: signed }, shared);
-    assert.equal(code(result), 'document_invalid');
+    assert.equal(code(result), 'proposal_invalid');
     assert.match(reason(result), /another account/);
   });
 
@@ -247,7 +247,7 @@ describe('proposals and approvals', () => {
     });
     const sneaky = { ...proposal.document.body, keys: [alice.key, bob.key, carol.key, outsider.key] };
     const signed = await signDocument({ ...proposal.document, body: sneaky, signatures: [] }, alice.keys);
-    assert.equal(code(parseProposal({ ...proposal, document: signed }, shared)), 'document_invalid');
+    assert.equal(code(parseProposal({ ...proposal, document: signed }, shared)), 'proposal_invalid');
     const petty = unwrap(withPettyCash(shared, 'EUR', '50.00'));
     const pettyCreate = unwrap(await proposeAccountCreation(petty, bob.keys, { now_ms: NOW, from: 'petty_cash' }));
     assert.equal(pettyCreate.account, carol.key);
@@ -280,7 +280,7 @@ describe('merging approvals from two devices', () => {
       [alice.key, bob.key, carol.key].sort(),
     );
     const other = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
-    assert.equal(code(mergeProposals(onBob, other, shared)), 'document_invalid', 'another proposal (another id)');
+    assert.equal(code(mergeProposals(onBob, other, shared)), 'proposal_invalid', 'another proposal (another id)');
   });
 
   test('property: merge is commutative, associative, idempotent and keeps exactly the valid member signatures', async () => {

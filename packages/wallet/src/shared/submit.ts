@@ -159,7 +159,7 @@ export interface SharedAccountStart {
  * the proposal that creates its m-of-n account on the ledger, which the other members approve.
  * Only an owner creates it (`authorization_insufficient` otherwise); `account_exists` when the
  * ledger already has an account by that key (give the shared wallet a key of its own);
- * `instrument_invalid` for members or a threshold that do not make a shared wallet.
+ * `shared_wallet_invalid` for members or a threshold that do not make a shared wallet.
  *
  * @example
  * const start = await createSharedAccount(members, 2, aliceKeys, node);
@@ -215,7 +215,7 @@ export async function createPettyCash(
   options: SubmitOptions = {},
 ): Promise<Result<PettyCashCreated>> {
   const petty = shared.petty_cash;
-  if (petty === undefined) return err('instrument_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
   const proposeOptions = options.now_ms === undefined ? {} : { now_ms: options.now_ms };
   const create = await proposeAccountCreation(shared, member, { ...proposeOptions, from: 'petty_cash' });
   if (!create.ok) return create;
@@ -239,7 +239,7 @@ function sameAuthority(view: AccountView, authority: Authority): boolean {
 /**
  * Checks a shared wallet description against the ledger: each of its accounts exists with
  * exactly the signing members' keys and the threshold. A description arrives from another
- * device; only the ledger says who can really spend. `instrument_invalid` (details.field names
+ * device; only the ledger says who can really spend. `shared_wallet_invalid` (details.field names
  * the account, details.ledger what the ledger holds) on a mismatch, `account_not_found` when
  * an account does not exist (yet).
  *
@@ -258,7 +258,7 @@ export async function verifySharedWallet(shared: SharedWallet, node: NodeClient)
     if (!view.ok) return view;
     if (view.value === undefined) return err('account_not_found', { account: authority.account, node: node.url });
     if (!sameAuthority(view.value, authority)) {
-      return err('instrument_invalid', {
+      return err('shared_wallet_invalid', {
         field,
         reason: 'the ledger account has other keys or another threshold than the description',
         ledger: { keys: view.value.keys, threshold: view.value.threshold },

@@ -95,13 +95,12 @@ export function pairingCode(
 }
 
 function mistyped(reason: string): Result<never> {
-  // pairing_not_found's message covers a mistyped code; no narrower code exists yet.
-  return err('pairing_not_found', { reason });
+  return err('pairing_code_invalid', { reason });
 }
 
 /**
  * Reads a code as typed or scanned: the URI form or the 56 characters (any case, with or
- * without dashes and spaces). Fails with pairing_not_found and a details.reason for a code that
+ * without dashes and spaces). Fails with pairing_code_invalid and a details.reason for a code that
  * cannot be right, before anything is asked of the relay.
  */
 export function parsePairingCode(text: string): Result<ParsedPairingCode> {
@@ -214,7 +213,7 @@ export function sealOffer(secret: Uint8Array, offer: Offer): Uint8Array {
   return seal(offerKey(secret), utf8(canonicalize(json)), OFFER_AAD);
 }
 
-/** Opens an offer; pairing_not_found when the secret does not open it (a code for another pairing). */
+/** Opens an offer; pairing_code_invalid when the secret does not open it (a code for another pairing). */
 export function openOffer(secret: Uint8Array, sealed: Uint8Array): Result<Offer> {
   const opened = open(offerKey(secret), sealed, OFFER_AAD);
   if (!opened.ok) return mistyped('the code does not open this pairing');

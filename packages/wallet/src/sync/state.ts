@@ -271,13 +271,13 @@ function modelFrom(state: Record<string, unknown>): { model: SyncModel; pending:
   return { model, pending };
 }
 
-/** Reads a saved state; backup_invalid (the closest code for damaged saved data) when it is not one. */
+/** Reads a saved state; sync_state_invalid when it is not one. */
 export function parseState(state: unknown): Result<{ model: SyncModel; pending: Uint8Array | undefined }> {
   try {
     need(isObject(state), 'a sync state is an object');
     return ok(modelFrom(state));
   } catch (error) {
-    if (error instanceof Damaged) return err('backup_invalid', { reason: `sync state: ${error.message}` });
+    if (error instanceof Damaged) return err('sync_state_invalid', { reason: `sync state: ${error.message}` });
     throw error;
   }
 }

@@ -49,12 +49,12 @@ describe('pairing codes', () => {
       if (code[i] === '-') continue;
       const wrong = code.slice(0, i) + (code[i] === 'X' ? 'Y' : 'X') + code.slice(i + 1);
       const parsed = parsePairingCode(wrong);
-      assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'pairing_not_found', `position ${i}`);
+      assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'pairing_code_invalid', `position ${i}`);
     }
     for (const bad of ['', 'ABCD', `${code}-ABCD`, code.replace(/[0-9A-Z]$/, 'U'), 'web+webwallet:pair?code=x']) {
       const parsed = parsePairingCode(bad);
       assert.equal(parsed.ok, false, bad);
-      assert.equal(parsed.ok ? '' : parsed.error.code, 'pairing_not_found');
+      assert.equal(parsed.ok ? '' : parsed.error.code, 'pairing_code_invalid');
       assert.equal(typeof (parsed.ok ? undefined : parsed.error.details.reason), 'string');
     }
   });
@@ -71,7 +71,7 @@ describe('pairing codes', () => {
     const sealed = sealOffer(secret, offer);
     assert.deepEqual(openOffer(secret, sealed), { ok: true, value: offer });
     const other = openOffer(newPairingSecret(), sealed);
-    assert.equal(other.ok ? 'ok' : other.error.code, 'pairing_not_found');
+    assert.equal(other.ok ? 'ok' : other.error.code, 'pairing_code_invalid');
     sealed[30]! ^= 1;
     assert.equal(openOffer(secret, sealed).ok, false);
     // The relay's 16 KiB holds the most keys a device keeps, and a phrase.
@@ -183,7 +183,7 @@ describe('message envelopes', () => {
 });
 
 describe('saved sync state', () => {
-  test('anything but a saved state is backup_invalid with a reason', () => {
+  test('anything but a saved state is sync_state_invalid with a reason', () => {
     for (const value of [
       null,
       'text',
@@ -192,7 +192,7 @@ describe('saved sync state', () => {
       { type: 'webwallet.sync', version: 1 },
     ]) {
       const parsed = parseState(value);
-      assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'backup_invalid');
+      assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'sync_state_invalid');
       assert.match(String(parsed.ok ? '' : parsed.error.details.reason), /^sync state: /);
     }
   });

@@ -329,7 +329,7 @@ describe('WalletSync through a real relay', () => {
       { ...(staleState as SyncState), pending: toBase64Url(Uint8Array.of(1, 2, 3)) },
       { document: restartedDoc },
     );
-    assert.equal(codeOf(damaged), 'backup_invalid');
+    assert.equal(codeOf(damaged), 'sync_state_invalid');
     const restarted = keep(unwrap(await WalletSync.restore(staleState, { document: restartedDoc })));
     assert.ok((await syncOk(restarted)).posted >= 1);
     await syncOk(peer);
@@ -512,7 +512,7 @@ describe('WalletSync through a real relay', () => {
     const i = chars.findIndex((c) => c !== '-' && c !== '7');
     chars[i] = chars[i] === 'A' ? 'B' : 'A';
     const mistyped = await WalletSync.join(chars.join(''), { document: WalletDocument.create(), relayUrl });
-    assert.equal(codeOf(mistyped), 'pairing_not_found');
+    assert.equal(codeOf(mistyped), 'pairing_code_invalid');
     assert.match(String(!mistyped.ok && mistyped.error.details.reason), /mistyped/);
     // The right code still works afterwards.
     const joined = await pair(code.typed);

@@ -280,7 +280,7 @@ export class WalletSync {
       if (pending) Y.decodeUpdate(pending);
       Y.decodeStateVector(model.known_sv);
     } catch {
-      return err('backup_invalid', { reason: 'sync state: pending or known_sv is not a Yjs update or state vector' });
+      return err('sync_state_invalid', { reason: 'sync state: pending or known_sv is not a Yjs update or state vector' });
     }
     const relay = new RelayClient({ url: options.relayUrl ?? model.relay_url, ...clientOptions(options) });
     const device = await keyPairFromSecret(model.device_secret);
@@ -298,8 +298,8 @@ export class WalletSync {
   /**
    * Pairs this device with a wallet, from a code shown by one of its devices (the URI from a QR
    * code, or the typed form with `relayUrl`). Reads the one-time pairing, proves itself with the
-   * invitation key it holds, and reads the whole history. Fails with pairing_not_found for a
-   * mistyped, used or expired code.
+   * invitation key it holds, and reads the whole history. Fails with pairing_code_invalid for a
+   * mistyped code and pairing_not_found for a used or expired one.
    */
   static async join(code: string, options: JoinSyncOptions): Promise<Result<JoinedWallet>> {
     const name = checkDeviceName(options.device_name);
