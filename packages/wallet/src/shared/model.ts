@@ -86,6 +86,11 @@ function invalid(field: string, reason: string): Result<never> {
   return err('shared_wallet_invalid', { field, reason });
 }
 
+/** The failure of a petty-cash operation on a shared wallet that has none. */
+export function noPettyCash(): Result<never> {
+  return invalid('petty_cash', 'no petty cash account');
+}
+
 /** Whether the member holds one of the account's keys (owners and spenders). */
 export function canSign(member: SharedMember): boolean {
   return member.role !== 'viewer';

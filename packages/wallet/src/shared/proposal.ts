@@ -26,6 +26,7 @@ import {
   canSign,
   mainAuthority,
   memberOf,
+  noPettyCash,
   paymentRoute,
   pettyCashAuthority,
   type SharedMember,
@@ -332,7 +333,7 @@ export interface ProposePaymentOptions extends ProposeOptions {
 function routeAuthority(shared: SharedWallet, route: 'main' | 'petty_cash'): Result<Authority> {
   if (route === 'main') return ok(mainAuthority(shared));
   const petty = pettyCashAuthority(shared);
-  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return noPettyCash();
   return ok(petty);
 }
 
@@ -399,7 +400,7 @@ export async function proposeRefill(
   options: ProposeOptions = {},
 ): Promise<Result<Proposal>> {
   const petty = shared.petty_cash;
-  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return noPettyCash();
   const legs = [{ from: shared.account, to: petty.account, currency: petty.currency, amount }];
   return propose(
     shared,

@@ -15,6 +15,7 @@ import {
   authorityOf,
   mainAuthority,
   memberOf,
+  noPettyCash,
   pettyCashAuthority,
   type SharedMember,
   type SharedWallet,
@@ -215,7 +216,7 @@ export async function createPettyCash(
   options: SubmitOptions = {},
 ): Promise<Result<PettyCashCreated>> {
   const petty = shared.petty_cash;
-  if (petty === undefined) return err('shared_wallet_invalid', { field: 'petty_cash', reason: 'no petty cash account' });
+  if (petty === undefined) return noPettyCash();
   const proposeOptions = options.now_ms === undefined ? {} : { now_ms: options.now_ms };
   const create = await proposeAccountCreation(shared, member, { ...proposeOptions, from: 'petty_cash' });
   if (!create.ok) return create;
