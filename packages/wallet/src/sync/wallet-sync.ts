@@ -280,7 +280,9 @@ export class WalletSync {
       if (pending) Y.decodeUpdate(pending);
       Y.decodeStateVector(model.known_sv);
     } catch {
-      return err('sync_state_invalid', { reason: 'sync state: pending or known_sv is not a Yjs update or state vector' });
+      return err('sync_state_invalid', {
+        reason: 'sync state: pending or known_sv is not a Yjs update or state vector',
+      });
     }
     const relay = new RelayClient({ url: options.relayUrl ?? model.relay_url, ...clientOptions(options) });
     const device = await keyPairFromSecret(model.device_secret);
