@@ -9,142 +9,51 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { encodePrefixed, generateKeyPair, type KeyPair, type SignedDocument } from '@webwallet/core';
-import { transaction } from '@webwallet/ledger';
-import { type RunningNode, readAdminToken, startNode } from '@webwallet/server';
+import { type RunningNode, readAdminToken } from '@webwallet/server';
 import { launchChromium, requireChromium } from '@webwallet/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { accountKeyPair, KDF_DEFAULT, walletSeed } from '../index.js';
-import { NodeClient } from '../node/node-client.js';
+import type { NodeClient } from '../node/node-client.js';
 import { formatPaymentUri } from '../pay/payment-uri.js';
-
-const REPO_DIR = fileURLToPath(new URL('../../../../', import.meta.url));
-const SCREENSHOT_DIR = join(REPO_DIR, 'docs', 'wallet');
-const CURRENCY = 'EUR';
-const PASSPHRASE = 'correct horse battery staple';
-const VIEWPORT = { width: 360, height: 760 };
-/** Creating, unlocking and restoring each run Argon2id (19 MiB) in the page: allow for slow machines. */
-const SCREEN_TIMEOUT_MS = 20_000;
-
-interface Party {
-  readonly id: string;
-  readonly keys: KeyPair;
-}
-
-async function party(keys?: KeyPair): Promise<Party> {
-  const pair = keys ?? (await generateKeyPair());
-  return { keys: pair, id: encodePrefixed('pub', pair.publicKey) };
-}
-
-async function submitAll(client: NodeClient, documents: SignedDocument[]): Promise<void> {
-  const submitted = await client.submit(documents);
-  assert.ok(submitted.ok, JSON.stringify(submitted));
-  for (const result of submitted.value) assert.equal(result.status, 'accepted', JSON.stringify(result));
-}
-
-async function available(client: NodeClient, account: string): Promise<string> {
-  const view = await client.account(account);
-  assert.ok(view.ok && view.value, JSON.stringify(view));
-  return view.value.balances.find((b) => b.currency === CURRENCY)?.available ?? '0';
-}
-
-/**
- * A page that records what the wallet must never do: throw, log errors, break its CSP or ask
- * another origin for anything. Chromium logs every failed request as a console error; two kinds
- * are expected: requests while the network is cut (the offline test), and the 404 the node
- * answers when the wallet looks up a payment the ledger refused (to know it may offer Pay again).
- */
-function watch(page: Page, origin: string) {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    const text = message.text();
-    const offline = text.includes('net::ERR_INTERNET_DISCONNECTED');
-    const refusedLookup = text.includes('status of 404') && message.location().url.includes('/v1/transactions/');
-    if (message.type() === 'error' && !offline && !refusedLookup) problems.push(`console: ${text}`);
-  });
-  page.on('request', (request) => {
-    if (new URL(request.url()).origin !== origin) problems.push(`foreign request: ${request.url()}`);
-  });
-  void page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
-    );
-  });
-  return problems;
-}
-
-const screen = (page: Page, name: string) =>
-  page.waitForSelector(`main[data-screen="${name}"]`, { timeout: SCREEN_TIMEOUT_MS });
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (process.env.WALLET_SCREENSHOTS !== '1') return;
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-}
-
-/** The page is usable at its width: nothing makes it scroll sideways. */
-async function fitsWidth(page: Page): Promise<void> {
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= VIEWPORT.width, `the page is ${width} px wide at ${VIEWPORT.width} px`);
-}
-
-async function choosePassphrase(page: Page): Promise<void> {
-  await screen(page, 'passphrase');
-  await page.fill('#passphrase', PASSPHRASE);
-  await page.fill('#passphrase-again', PASSPHRASE);
-  await page.click('#set-passphrase');
-}
-
-async function unlock(page: Page, passphrase = PASSPHRASE): Promise<void> {
-  await screen(page, 'unlock');
-  await page.fill('#unlock-passphrase', passphrase);
-  await page.click('#unlock');
-}
-
-/** Balances as the home screen shows them: currency -> available. */
-async function shownBalances(page: Page, account: string): Promise<Record<string, string>> {
-  const card = `section[data-account="${account}"]`;
-  await page.waitForSelector(`${card}:not([data-balances="loading"])`, { timeout: SCREEN_TIMEOUT_MS });
-  const entries = await page.$$eval(`${card} .balances li`, (items) =>
-    items.map((li) => [li.getAttribute('data-currency'), li.querySelector('.value')?.textContent]),
-  );
-  return Object.fromEntries(entries);
-}
-
-const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? '').trim();
+import {
+  available,
+  CURRENCY,
+  choosePassphrase,
+  fitsWidth,
+  type Party,
+  party,
+  REPO_DIR,
+  SCREEN_TIMEOUT_MS,
+  screen,
+  screenshot,
+  shownBalances,
+  startWalletNode,
+  text,
+  unlock,
+  VIEWPORT,
+  type WalletNode,
+  watch,
+} from './harness.node.js';
 
 describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
+  let world: WalletNode;
   let node: RunningNode;
   let dir: string;
   let client: NodeClient;
-  let issuer: Party;
   let payee: Party;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-wallet-pwa-'));
-    node = await startNode({ port: 0, data_dir: dir, log_level: 'silent', block_interval_ms: 50 });
-    client = new NodeClient({ url: node.url });
-    [issuer, payee] = await Promise.all([party(), party()]);
-    await submitAll(client, [
-      await transaction('ledger.account.create', { account: issuer.id }, [issuer.keys]),
-      await transaction('ledger.account.create', { account: payee.id }, [payee.keys]),
-      await transaction('ledger.currency.issue', { issuer: issuer.id, currency: CURRENCY, scale: 2 }, [issuer.keys]),
-      await transaction('ledger.trust.set', { holder: payee.id, currency: CURRENCY, limit: '1000000.00' }, [
-        payee.keys,
-      ]),
-    ]);
+    world = await startWalletNode();
+    ({ node, dir, client, payee } = world);
   });
 
   after(async () => {
-    await node?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await world?.close();
   });
 
   test('create, fund, pay a URI and a checkout invoice, reload, go offline, restore', async (t: TestContext) => {
@@ -274,15 +183,7 @@ describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
 
   /** The issuer funds the wallet's account; the trust line is signed with the key derived here. */
   async function fund(account: { party: Party }): Promise<void> {
-    const me = account.party;
-    await submitAll(client, [
-      await transaction('ledger.trust.set', { holder: me.id, currency: CURRENCY, limit: '1000.00' }, [me.keys]),
-      await transaction(
-        'ledger.transfer',
-        { legs: [{ from: issuer.id, to: me.id, currency: CURRENCY, amount: '100.00' }] },
-        [issuer.keys],
-      ),
-    ]);
+    await world.fund(account.party);
   }
 
   /** /wallet/#pay=<URI> -> review -> Pay -> the receipt, verified offline; the payee is paid once. */
