@@ -1,4 +1,5 @@
 import { type Account, type AccountView, NodeClient } from '@webwallet/wallet';
+import { syncCard } from './devices.js';
 import { button, h, messageArea } from './dom.js';
 import type { Nav } from './nav.js';
 import { receiptsCard } from './receipts.js';
@@ -21,8 +22,11 @@ export function showHome(nav: Nav, session: Session): void {
       'div',
       { class: 'buttons' },
       button('Pay', () => nav.pay(), { id: 'open-pay', class: 'primary' }),
+      button('Shared', () => nav.shared(), { id: 'open-shared' }),
+      button('Cards', () => nav.cards(), { id: 'open-cards' }),
     ),
     receiptsCard(nav, session),
+    syncCard(nav, session),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'settings-title' },

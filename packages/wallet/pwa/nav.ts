@@ -13,6 +13,18 @@ export interface Nav {
   pay(uriText?: string): void;
   /** One stored receipt; `fresh` when it was just paid. */
   receipt(key: string, fresh?: boolean): void;
+  /** The Cards screen (instruments.ts), with an optional note such as "Added …". */
+  cards(note?: string): void;
+  /** One card's details and QR code. */
+  card(id: string): void;
+  /** The Add a card screen, optionally checking text that came in a #import= link. */
+  importCard(text?: string): void;
+  /** The Shared wallets screen (shared.ts). */
+  shared(): void;
+  /** A shared wallet's proposal from a #proposal= link or pasted text (shared-proposal.ts). */
+  proposal(text: string): void;
+  /** The Devices screen (devices.ts): this wallet's devices, adding and removing one. */
+  devices(): void;
   lock(): void;
   /** A note that a payment is waiting for the wallet to open, or null. */
   pendingNote(): HTMLElement | null;

@@ -1,14 +1,26 @@
-import { checkRecoveryPhrase, NodeClient, newRecoveryPhrase, RECOVERY_PHRASE_LENGTH_MAX } from '@webwallet/wallet';
+import {
+  checkRecoveryPhrase,
+  DEVICE_NAME_LENGTH_MAX,
+  NodeClient,
+  newRecoveryPhrase,
+  PAIRING_CODE_TEXT_MAX,
+  PAIRING_URI_PREFIX,
+  parsePairingCode,
+  RECOVERY_PHRASE_LENGTH_MAX,
+} from '@webwallet/wallet';
+import { describeSyncError } from './devices.js';
 import { button, field, form, h, messageArea } from './dom.js';
 import type { Nav } from './nav.js';
-import { openAccount, Session } from './session.js';
+import { defaultDeviceName, openAccount, Session } from './session.js';
 import type { StoredWallet } from './store.js';
 import { describeError, nodeAnswered, show } from './ui.js';
 
 /**
- * First run (create a wallet, or restore one from its recovery phrase), the passphrase that
- * locks it, and unlocking. The phrase is shown once, when the wallet is made, and checked by
- * asking for three of its words: a phrase nobody wrote down is a wallet nobody can restore.
+ * First run (create a wallet, restore one from its recovery phrase, or add this device to a
+ * wallet with a pairing code from one of its devices), the passphrase that locks it, and
+ * unlocking. The phrase is shown once, when the wallet is made, and checked by asking for three
+ * of its words: a phrase nobody wrote down is a wallet nobody can restore. A paired device gets
+ * the phrase inside the encrypted pairing offer.
  */
 
 /** How many words of a new phrase the user types back. */
@@ -31,6 +43,7 @@ export function showWelcome(nav: Nav): void {
       { class: 'buttons' },
       button('Create a new wallet', () => showNewPhrase(nav, newRecoveryPhrase()), { id: 'create', class: 'primary' }),
       button('Restore from a recovery phrase', () => showRestore(nav), { id: 'restore' }),
+      button('Add this device to a wallet', () => showJoin(nav), { id: 'join' }),
     ),
     nav.pendingNote(),
   );
@@ -95,7 +108,7 @@ function showConfirmWords(nav: Nav, phrase: string): void {
       const position = Number(input.dataset.position);
       return input.value.trim().toLowerCase() !== words[position - 1];
     });
-    if (!wrong) return showPassphrase(nav, phrase, 'create');
+    if (!wrong) return showPassphrase(nav, 'Create wallet', (passphrase) => setUp(phrase, passphrase, nav.nodeUrl));
     message.say(`Word ${wrong.dataset.position} does not match. Look at your written copy and try again.`, 'error');
     wrong.focus();
   };
@@ -136,7 +149,7 @@ function showRestore(nav: Nav, replacing = false): void {
       input.focus();
       return;
     }
-    showPassphrase(nav, checked.value, 'restore');
+    showPassphrase(nav, 'Restore wallet', (passphrase) => setUp(checked.value, passphrase, nav.nodeUrl));
   };
   show(
     'restore',
@@ -174,15 +187,20 @@ function passwordInput(id: string): HTMLInputElement {
   });
 }
 
-function showPassphrase(nav: Nav, phrase: string, mode: 'create' | 'restore'): void {
+/**
+ * The passphrase step of every way in: `setUpWith` makes the wallet with it. `back` (pairing)
+ * returns to the step before, for when the code turns out to be used or expired.
+ */
+function showPassphrase(
+  nav: Nav,
+  submitLabel: string,
+  setUpWith: (passphrase: string) => Promise<SetUp>,
+  back?: () => void,
+): void {
   const first = passwordInput('passphrase');
   const again = passwordInput('passphrase-again');
   const message = messageArea('passphrase-message');
-  const submit = h(
-    'button',
-    { type: 'submit', id: 'set-passphrase', class: 'primary' },
-    mode === 'create' ? 'Create wallet' : 'Restore wallet',
-  );
+  const submit = h('button', { type: 'submit', id: 'set-passphrase', class: 'primary' }, submitLabel);
   const done = async () => {
     if ([...first.value].length < PASSPHRASE_LENGTH_MIN) {
       return message.say(`Use at least ${PASSPHRASE_LENGTH_MIN} characters.`, 'error');
@@ -191,7 +209,7 @@ function showPassphrase(nav: Nav, phrase: string, mode: 'create' | 'restore'): v
     submit.disabled = true;
     message.say('Protecting your keys with your passphrase… this takes a moment.');
     try {
-      const session = await setUp(phrase, first.value, nav.nodeUrl);
+      const session = await setUpWith(first.value);
       if (!session.ok) return message.say(session.message, 'error');
       nav.opened(session.session);
     } catch (error) {
@@ -214,7 +232,7 @@ function showPassphrase(nav: Nav, phrase: string, mode: 'create' | 'restore'): v
       ...field('Passphrase', first, `At least ${PASSPHRASE_LENGTH_MIN} characters. A few unrelated words work well.`),
       ...field('The same passphrase again', again),
       message.element,
-      h('div', { class: 'buttons' }, submit),
+      h('div', { class: 'buttons' }, submit, back ? button('Back', back, { id: 'passphrase-back' }) : null),
     ),
   );
 }
@@ -239,6 +257,116 @@ async function setUp(phrase: string, passphrase: string, nodeUrl: string): Promi
   const [account] = session.accounts();
   if (account) await openAccount(node, await session.keyPair(account)); // if it fails, home says the account is not open
   return { ok: true, session };
+}
+
+/** Fragment keys that carry a pairing code: #pair= (the QR code's link) and #uri= (the protocol handler). */
+const PAIRING_FRAGMENTS = ['pair=', `uri=${PAIRING_URI_PREFIX}`, `uri=${encodeURIComponent(PAIRING_URI_PREFIX)}`];
+
+/** Takes a pairing code out of the fragment, and the fragment out of the address bar and history. */
+export function takePairingFromFragment(): string | undefined {
+  const fragment = location.hash.slice(1);
+  const prefix = PAIRING_FRAGMENTS.find((p) => fragment.startsWith(p));
+  if (prefix === undefined) return undefined;
+  history.replaceState(null, '', location.pathname + location.search);
+  const value = prefix === 'pair=' ? fragment.slice(prefix.length) : fragment.slice('uri='.length);
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // a malformed escape: the code check below says what is wrong
+  }
+}
+
+function sameNode(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+/**
+ * Adding this device to a wallet: the code from the other device's Devices screen (typed, pasted
+ * or opened from its QR code), a name for this device, then a passphrase. The code is checked
+ * here first: its check characters catch a typo before the one-time pairing is spent.
+ */
+export function showJoin(nav: Nav, code = '', replacing = false): void {
+  const input = h('textarea', {
+    id: 'pair-code',
+    rows: 3,
+    maxlength: PAIRING_CODE_TEXT_MAX,
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+    required: true,
+  });
+  input.value = code;
+  const name = h('input', { type: 'text', id: 'pair-device-name', maxlength: DEVICE_NAME_LENGTH_MAX, required: true });
+  name.value = defaultDeviceName();
+  const message = messageArea('pair-message');
+  input.addEventListener('input', () => message.say(''));
+  const next = () => {
+    const parsed = parsePairingCode(input.value);
+    if (!parsed.ok) {
+      message.say(describeSyncError(parsed.error), 'error');
+      return input.focus();
+    }
+    const relay = parsed.value.relay_url;
+    if (relay !== undefined && !sameNode(relay, nav.nodeUrl)) {
+      message.say(
+        `This code is for a wallet on the node ${relay}. Open the wallet app there to add this device.`,
+        'error',
+      );
+      return input.focus();
+    }
+    const deviceName = name.value.trim();
+    // Control characters would be refused by the other devices: they show names as plain text.
+    if (/\p{Cc}/u.test(deviceName)) return message.say('Use letters, digits and spaces in the name.', 'error');
+    const typed = input.value;
+    showPassphrase(
+      nav,
+      'Add this device',
+      (passphrase) => joinWallet(typed, passphrase, deviceName || defaultDeviceName(), nav.nodeUrl),
+      () => showJoin(nav, typed, replacing),
+    );
+  };
+  show(
+    'pair',
+    'Add this device to a wallet',
+    h(
+      'p',
+      {},
+      'On a device that has the wallet, open Devices and choose Add a device. Scan the QR code it shows with this device, or type the code under it.',
+    ),
+    replacing
+      ? h(
+          'p',
+          { class: 'warning' },
+          'This replaces the wallet on this device with the one you pair with. Receipts stored only here are lost.',
+        )
+      : null,
+    form(
+      { id: 'pair-form' },
+      next,
+      ...field('Pairing code', input, '56 letters and digits in groups of 4. Dashes, spaces and case do not matter.'),
+      ...field('Name for this device', name, "How the wallet's other devices list this one."),
+      message.element,
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'submit', id: 'pair-continue', class: 'primary' }, 'Continue'),
+        button('Back', () => nav.start(), { id: 'pair-back' }),
+      ),
+    ),
+  );
+}
+
+/** Learns the node's key, as setUp does, then pairs (Session.join) and opens the account on the node if needed. */
+async function joinWallet(code: string, passphrase: string, deviceName: string, nodeUrl: string): Promise<SetUp> {
+  const node = new NodeClient({ url: nodeUrl });
+  const info = await node.info();
+  nodeAnswered(info.ok || info.error.code !== 'node_unreachable');
+  if (!info.ok) {
+    return { ok: false, message: `Adding a device needs the node. ${describeError(info.error)}` };
+  }
+  const session = await Session.join(code, passphrase, { url: nodeUrl, public_key: info.value.public_key }, deviceName);
+  if (!session.ok) return { ok: false, message: describeSyncError(session.error) };
+  return { ok: true, session: session.value };
 }
 
 export function showUnlock(nav: Nav, record: StoredWallet): void {

@@ -9,6 +9,7 @@ import {
   type Review,
   reviewPayment,
 } from '@webwallet/wallet';
+import { type Merchant, merchantOf, offersSection } from './checkout-offers.js';
 import { button, facts, field, form, h, messageArea, shortId } from './dom.js';
 import type { Nav } from './nav.js';
 import type { Session } from './session.js';
@@ -18,7 +19,8 @@ import { describeError, nodeAnswered, show } from './ui.js';
  * Paying: a payment URI (pasted, or opened as /wallet/#pay=… or through the protocol handler)
  * -> review (who, how much, from which account, the balance, all read from the node) -> Pay signs
  * on this device, submits, waits for the signed block and verifies the receipt before saying
- * "Paid".
+ * "Paid". The review lets the person pick the paying account when the wallet has several, and
+ * lists the coupons and vouchers the shop accepts (checkout-offers.ts: information only).
  */
 
 /** Codes after which the payment may have gone through without the node saying so. */
@@ -61,16 +63,24 @@ function nodeOf(url: string): string {
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }
 
-/** The account that pays: the first one whose key this wallet holds. */
-function payingAccount(session: Session): Account | undefined {
-  return session.accounts().find((a) => a.index !== undefined && a.id.startsWith('pub_'));
+/** The accounts that can pay: those whose key this wallet holds. */
+function payingAccounts(session: Session): Account[] {
+  return session.accounts().filter((a) => a.index !== undefined && a.id.startsWith('pub_'));
+}
+
+export interface ReviewChoice {
+  /** The paying account's id; default the wallet's first account that can pay. */
+  readonly from?: string;
+  /** The shop's origin when the wallet knows it (a Payment Request's top origin), for offers. */
+  readonly merchant_origin?: string;
 }
 
 /** Parses a payment URI, checks it is for this wallet's node, and asks the node for the review. */
-export async function startReview(nav: Nav, session: Session, text: string): Promise<void> {
+export async function startReview(nav: Nav, session: Session, text: string, choice: ReviewChoice = {}): Promise<void> {
   const request = parsePaymentUri(text);
   if (!request.ok) return showPayEntry(nav, text, describeError(request.error));
-  const account = payingAccount(session);
+  const accounts = payingAccounts(session);
+  const account = accounts.find((a) => a.id === choice.from) ?? accounts[0];
   if (!account) return showPayEntry(nav, text, 'This wallet has no account that can pay.');
   if (nodeOf(request.value.node) !== nodeOf(session.nodeUrl)) {
     const message = `This payment is on the node ${request.value.node}, but this wallet's accounts are on ${session.nodeUrl}. A payment can only be made on the node that holds the payer's account.`;
@@ -78,21 +88,45 @@ export async function startReview(nav: Nav, session: Session, text: string): Pro
   }
   show('review', 'Review the payment', h('p', { role: 'status' }, 'Asking the node for your balance…'));
   const node = new NodeClient({ url: session.nodeUrl });
-  const review = await reviewPayment(request.value, {
-    from: account.id,
-    node,
-    trusted_node_keys: [session.nodeKey],
-  });
+  const [review, merchant] = await Promise.all([
+    reviewPayment(request.value, { from: account.id, node, trusted_node_keys: [session.nodeKey] }),
+    merchantOf(session, request.value, choice.merchant_origin),
+  ]);
   nodeAnswered(review.ok || review.error.code !== 'node_unreachable');
   if (!review.ok) return showPayEntry(nav, text, describeError(review.error));
-  showReview(nav, session, { request: request.value, review: review.value, account, node });
+  showReview(nav, session, { text, choice, request: request.value, review: review.value, account, node, merchant });
 }
 
 interface Pending {
+  readonly text: string;
+  readonly choice: ReviewChoice;
   readonly request: PaymentRequest;
   readonly review: Review;
   readonly account: Account;
   readonly node: NodeClient;
+  readonly merchant: Merchant | undefined;
+}
+
+function accountName(account: Account): string {
+  return `${account.label ?? 'Account'} (${shortId(account.id)})`;
+}
+
+/** "From": the paying account, or a choice of accounts when the wallet has several that can pay. */
+function fromField(nav: Nav, session: Session, pending: Pending): HTMLElement | string {
+  const accounts = payingAccounts(session);
+  if (accounts.length < 2) return accountName(pending.account);
+  const select = h('select', { id: 'review-account', 'aria-label': 'Pay from' });
+  for (const account of accounts) {
+    const option = h('option', { value: account.id }, accountName(account));
+    option.selected = account.id === pending.account.id;
+    select.append(option);
+  }
+  // Another account has another balance: review again with it.
+  select.addEventListener(
+    'change',
+    () => void startReview(nav, session, pending.text, { ...pending.choice, from: select.value }),
+  );
+  return select;
 }
 
 function showReview(nav: Nav, session: Session, pending: Pending): void {
@@ -146,7 +180,7 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
       facts([
         ['Pay to', review.payee, { id: 'review-payee', class: 'mono' }],
         ...(purpose === undefined ? [] : ([['For', purpose, { id: 'review-memo' }]] as const)),
-        ['From', `${account.label ?? 'Account'} (${shortId(account.id)})`, { id: 'review-from' }],
+        ['From', fromField(nav, session, pending), { id: 'review-from' }],
         ['Available', `${review.balance_available} ${review.currency}`, { id: 'review-balance' }],
         ['Node', `${review.node.name} · ${review.node.url}`, { id: 'review-node' }],
       ]),
@@ -158,6 +192,7 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
             'Your available balance may not cover this payment. The ledger refuses it if it does not; nothing is lost.',
           ),
     ),
+    offersSection(session, review, pending.merchant),
     h(
       'p',
       { class: 'muted' },

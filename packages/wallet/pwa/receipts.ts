@@ -1,5 +1,5 @@
-import type { StoredReceipt } from '@webwallet/wallet';
-import { button, facts, formatTime, h, shortId } from './dom.js';
+import { NOTE_LENGTH_MAX, type StoredReceipt } from '@webwallet/wallet';
+import { button, facts, field, form, formatTime, h, messageArea, shortId } from './dom.js';
 import type { Nav } from './nav.js';
 import type { Session } from './session.js';
 import { show } from './ui.js';
@@ -100,6 +100,7 @@ export function receiptsCard(nav: Nav, session: Session): HTMLElement {
       h('span', { class: 'what' }, summary.title),
       h('span', { class: 'muted' }, [counterparty, formatTime(summary.block_time)].filter(Boolean).join(' · '), ' '),
       verifiedBadge(session, receipt),
+      ...(receipt.note === undefined ? [] : [h('span', { class: 'note' }, receipt.note)]),
     );
     list.append(h('li', { 'data-key': receipt.key, 'data-verified': 'pending' }, open));
   }
@@ -148,10 +149,30 @@ export function showReceipt(nav: Nav, session: Session, key: string, fresh: bool
         'Verified offline means this device checked the node’s signature on the block and the proof that the payment is in it, with no network. Anyone with the node’s key can check it again.',
       ),
     ),
+    noteForm(session, stored),
     h(
       'div',
       { class: 'buttons' },
       button('Back to the wallet', () => nav.home(), { id: 'back-home', class: 'primary' }),
     ),
+  );
+}
+
+/** A private note on a receipt: kept in the wallet document, so the wallet's other devices get it (encrypted). */
+function noteForm(session: Session, stored: StoredReceipt): HTMLElement {
+  const input = h('input', { type: 'text', id: 'receipt-note', maxlength: NOTE_LENGTH_MAX, autocomplete: 'off' });
+  input.value = stored.note ?? '';
+  const message = messageArea('note-message');
+  const save = async () => {
+    const saved = await session.setReceiptNote(stored.key, input.value);
+    if (!saved.ok) return message.say(`The note was not saved: ${saved.error.message}`, 'error');
+    message.say(saved.value.note === undefined ? 'Note removed.' : 'Saved. Your other devices get it when they sync.');
+  };
+  return form(
+    { id: 'note-form', class: 'card' },
+    () => void save(),
+    ...field('Note', input, 'Only you and your devices see it.'),
+    message.element,
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', id: 'save-note' }, 'Save note')),
   );
 }

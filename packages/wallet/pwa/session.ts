@@ -11,6 +11,7 @@ import {
   toBase64Url,
   utf8,
   verifyReceipt,
+  WebWalletError,
 } from '@webwallet/core';
 import {
   type Account,
@@ -21,13 +22,18 @@ import {
   LOCK_SALT_BYTES,
   type NodeClient,
   openSealed,
+  type PairingCode,
   type StoredReceipt,
+  type SyncDevice,
+  type SyncReport,
+  type SyncState,
   seal,
   WalletDocument,
+  WalletSync,
   walletId,
   walletSeed,
 } from '@webwallet/wallet';
-import { loadWallet, type StoredWallet, saveWallet } from './store.js';
+import { loadSync, loadWallet, type StoredSync, type StoredWallet, saveWallet } from './store.js';
 
 /**
  * An unlocked wallet: the lock key, the wallet seed and the wallet document, in memory only while
@@ -36,11 +42,50 @@ import { loadWallet, type StoredWallet, saveWallet } from './store.js';
  * WebCrypto non-extractable keys would keep the account keys out of reach of the page's own
  * script; they come later. Until then the seed lives in this page's memory while unlocked, and
  * at rest only sealed under the passphrase.
+ *
+ * While unlocked, the session also keeps the wallet document in step with the wallet's other
+ * devices (WalletSync, end-to-end encrypted through the node's relay): on unlock, after each
+ * save, on request and when the browser is back online. This device's sync state is sealed like
+ * the document and written with it.
  */
 
 // The sealed blobs are bound to their purpose and to the wallet: one cannot stand in for another.
 const SECRETS_AAD = 'webwallet:pwa:secrets:v1:';
 const DOCUMENT_AAD = 'webwallet:pwa:document:v1:';
+const SYNC_AAD = 'webwallet:pwa:sync:v1:';
+
+/** Local edits wait this long for more before they sync: typing a note makes one sync, not one per save. */
+export const SYNC_DEBOUNCE_MS = 1_500;
+
+/**
+ * Where this device's sync stands. starting: no relay mailbox yet (made at the first sync that
+ * reaches the node); removed: another device removed this one, and the relay refuses it.
+ */
+export type SyncPhase = 'starting' | 'syncing' | 'synced' | 'offline' | 'failed' | 'removed';
+
+export interface SyncStatus {
+  readonly phase: SyncPhase;
+  /** When a sync last worked on this device. */
+  readonly last_synced_at?: string;
+  /** Why the last sync did not work (phases failed, removed, offline). */
+  readonly error?: WebWalletError;
+}
+
+/** `changed`: the sync merged changes from other devices into the document. */
+export type SyncListener = (status: SyncStatus, changed: boolean) => void;
+
+/** What the sync record seals: WalletSync.state() and when it last worked. */
+interface SealedSync {
+  readonly state: SyncState;
+  readonly last_synced_at?: string;
+}
+
+/** A wallet this device just joined: its document came with the pairing, and its sync with it. */
+interface Joined {
+  readonly document: WalletDocument;
+  readonly sync: WalletSync;
+  readonly last_synced_at?: string;
+}
 
 /** The node a wallet uses, as it described itself when the wallet was set up here. */
 export interface NodeIdentity {
@@ -54,12 +99,21 @@ interface Secrets {
 
 export class Session {
   private readonly verified = new Map<string, Promise<boolean>>();
+  private readonly listeners = new Set<SyncListener>();
+  private status: SyncStatus = { phase: 'starting' };
+  private lastSyncedAt: string | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private locked = false;
+  private readonly onOnline = () => this.autoSync();
 
   private constructor(
     private record: StoredWallet,
     private readonly key: Uint8Array,
     private readonly seed: Uint8Array,
     readonly document: WalletDocument,
+    private sync: WalletSync | undefined,
   ) {}
 
   get nodeUrl(): string {
@@ -75,22 +129,28 @@ export class Session {
   }
 
   /**
-   * Sets up a wallet on this device from a checked recovery phrase (a new one or one being
-   * restored): derives the lock key, makes account 0, seals everything and stores it.
+   * Sets up a wallet on this device from a checked recovery phrase (a new one, one being
+   * restored, or one that came with a pairing in `joined`): derives the lock key, makes account 0
+   * unless the document has it, seals everything and stores it. A new or restored wallet gets its
+   * relay mailbox at its first sync; a joined one brings its sync state.
    */
-  static async create(phrase: string, passphrase: string, node: NodeIdentity): Promise<Session> {
+  static async create(phrase: string, passphrase: string, node: NodeIdentity, joined?: Joined): Promise<Session> {
     const seeded = await walletSeed(phrase);
     if (!seeded.ok) throw new TypeError('the recovery phrase must be checked before a wallet is made from it');
     const seed = seeded.value;
     const salt = randomBytes(LOCK_SALT_BYTES);
     const key = await deriveLockKey(passphrase, salt, KDF_DEFAULT);
     const wallet_id = walletId(seed);
-    const document = WalletDocument.create();
-    const first = await accountKeyPair(seed, 0);
+    const document = joined?.document ?? WalletDocument.create();
     const created_at = new Date().toISOString();
-    const account = { id: encodePrefixed('pub', first.publicKey), node: node.url, index: 0, label: 'Main account' };
-    const put = document.putAccount({ ...account, created_at });
-    if (!put.ok) throw put.error;
+    // A joined device whose first sync did not get through has no accounts yet: the same account
+    // 0 from the other device merges with this one when it does.
+    if (!document.accounts().some((a) => a.index === 0)) {
+      const first = await accountKeyPair(seed, 0);
+      const account = { id: encodePrefixed('pub', first.publicKey), node: node.url, index: 0, label: 'Main account' };
+      const put = document.putAccount({ ...account, created_at });
+      if (!put.ok) throw put.error;
+    }
     const secrets = seal(key, utf8(JSON.stringify({ phrase } satisfies Secrets)), utf8(SECRETS_AAD + wallet_id));
     const record: StoredWallet = {
       version: 1,
@@ -103,8 +163,43 @@ export class Session {
       document: seal(key, document.encodeState(), utf8(DOCUMENT_AAD + wallet_id)),
       created_at,
     };
-    await saveWallet(record);
-    return new Session(record, key, seed, document);
+    const session = new Session(record, key, seed, document, joined?.sync);
+    if (joined?.last_synced_at !== undefined) session.synced(joined.last_synced_at, false);
+    // null: a wallet made here starts without the sync state of one it replaces.
+    await saveWallet(record, session.sealedSync() ?? null);
+    return session;
+  }
+
+  /**
+   * Adds this device to a wallet with a pairing code from one of its devices (WalletSync.join):
+   * the offer brings the recovery phrase, the history arrives with the first sync, and the
+   * wallet is stored here under `passphrase`. pairing_code_invalid for a mistyped code,
+   * pairing_not_found for a used or expired one.
+   */
+  static async join(
+    code: string,
+    passphrase: string,
+    node: NodeIdentity,
+    device_name: string | undefined,
+  ): Promise<Result<Session>> {
+    const document = WalletDocument.create();
+    const options = { document, relayUrl: node.url, ...(device_name ? { device_name } : {}) };
+    const joined = await WalletSync.join(code, options);
+    if (!joined.ok) return joined;
+    const { sync, recovery_phrase, first_sync } = joined.value;
+    if (recovery_phrase === undefined) {
+      // Without the phrase this device cannot hold the wallet's keys: leave the wallet again.
+      await sync.removeDevice(sync.deviceKey);
+      sync.close();
+      return err('pairing_code_invalid', { reason: 'the other device did not hand over the recovery phrase' });
+    }
+    const last_synced_at = first_sync.ok ? new Date().toISOString() : undefined;
+    const session = await Session.create(recovery_phrase, passphrase, node, {
+      document,
+      sync,
+      ...(last_synced_at === undefined ? {} : { last_synced_at }),
+    });
+    return ok(session);
   }
 
   /** Opens the stored wallet with its passphrase: passphrase_wrong when it does not open. */
@@ -121,7 +216,9 @@ export class Session {
     if (!state.ok) return state;
     const document = WalletDocument.load(state.value);
     if (!document.ok) return document;
-    return ok(new Session(record, key, seeded.value, document.value));
+    const session = new Session(record, key, seeded.value, document.value, undefined);
+    await session.restoreSync();
+    return ok(session);
   }
 
   /** Accounts, oldest first. */
@@ -160,8 +257,28 @@ export class Session {
    * passphrase) is never overwritten.
    */
   async save(): Promise<void> {
+    await this.write();
+    this.scheduleSync();
+  }
+
+  /** Stores a note on a receipt ("" removes it), saves, and so syncs it to the other devices. */
+  async setReceiptNote(key: string, note: string): Promise<Result<StoredReceipt>> {
+    const stored = this.document.receipt(key);
+    if (!stored) throw new TypeError(`no receipt ${key} in this wallet`);
+    const text = note.trim();
+    const put = this.document.putReceipt(stored.receipt, { note: text === '' ? null : text });
+    if (!put.ok) return put;
+    await this.save();
+    return put;
+  }
+
+  /** Writes the document and this device's sync state in one transaction. */
+  private async write(): Promise<void> {
+    if (this.locked) throw new Error('the wallet is locked: unlock it to save');
     const aad = utf8(DOCUMENT_AAD + this.record.wallet_id);
     const current = await loadWallet();
+    // Locked meanwhile: the key is zeroed, and sealing with it would spoil the stored wallet.
+    if (this.locked) throw new Error('the wallet was locked while saving');
     if (current && (current.wallet_id !== this.record.wallet_id || !sameBytes(current.salt, this.record.salt))) {
       throw new Error('the wallet on this device was replaced in another tab: reload the page');
     }
@@ -169,15 +286,220 @@ export class Session {
     if (theirs?.ok) this.document.applyUpdate(theirs.value);
     const document = seal(this.key, this.document.encodeState(), aad);
     this.record = { ...this.record, document };
-    await saveWallet(this.record);
+    await saveWallet(this.record, this.sealedSync());
   }
 
   /** Forgets the keys: the page must unlock again to sign or read the wallet. */
   lock(): void {
+    this.locked = true;
+    clearTimeout(this.timer);
+    window.removeEventListener('online', this.onOnline);
+    this.sync?.close();
+    this.listeners.clear();
     this.key.fill(0);
     this.seed.fill(0);
     this.verified.clear();
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Sync with the wallet's other devices (WalletSync, through the node's relay)
+
+  /** Starts syncing: now, after each save, and whenever the browser is back online. */
+  startSync(): void {
+    window.addEventListener('online', this.onOnline);
+    this.autoSync();
+  }
+
+  syncStatus(): SyncStatus {
+    return this.status;
+  }
+
+  /** Calls `listener` after each change of the sync status; returns the unsubscribe. */
+  onSync(listener: SyncListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** This wallet's devices, oldest first, as their signed messages say; empty before the first sync. */
+  devices(): SyncDevice[] {
+    return this.sync?.devices() ?? [];
+  }
+
+  /**
+   * Syncs now (a sync already running is followed by one more, so nothing saved before this call
+   * is left out). Never rejects: the outcome is in syncStatus().
+   */
+  syncNow(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.runSyncs().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /**
+   * A one-time pairing code for a new device. The encrypted offer hands over the recovery phrase,
+   * so the new device can pay too; the relay never sees it.
+   */
+  async invite(): Promise<Result<PairingCode>> {
+    const sync = await this.openSync();
+    if (!sync.ok) return sync;
+    const secrets = openSealed(this.key, this.record.secrets, utf8(SECRETS_AAD + this.record.wallet_id));
+    if (!secrets.ok) return secrets;
+    const { phrase } = JSON.parse(fromUtf8(secrets.value)) as Secrets;
+    const code = await sync.value.invite({ recovery_phrase: phrase });
+    if (!this.locked) await this.write();
+    return code;
+  }
+
+  /** Removes another device: the relay refuses it from now on and new keys seal what is written next. */
+  async removeDevice(device_key: string): Promise<Result<SyncReport>> {
+    const sync = await this.openSync();
+    if (!sync.ok) return sync;
+    const removed = await sync.value.removeDevice(device_key);
+    if (this.locked) return removed;
+    await this.write();
+    if (removed.ok) this.synced(new Date().toISOString(), removed.value.applied > 0);
+    else this.failed(removed.error);
+    return removed;
+  }
+
+  /** A sync that runs by itself (unlock, a save, back online): not once the relay has refused this device. */
+  private autoSync(): void {
+    if (this.status.phase !== 'removed' && !this.locked) void this.syncNow();
+  }
+
+  private scheduleSync(): void {
+    clearTimeout(this.timer);
+    if (this.status.phase !== 'removed') this.timer = setTimeout(() => this.autoSync(), SYNC_DEBOUNCE_MS);
+  }
+
+  private async runSyncs(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.syncOnce();
+      } catch (error) {
+        // Storage failing, say: a sync must never break the page.
+        const reason = (error as Error).message;
+        if (!this.locked)
+          this.failed(new WebWalletError('internal_error', { reason }, `This device failed: ${reason}.`));
+      }
+    } while (this.again && !this.locked);
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.locked) return;
+    if (!navigator.onLine) return this.setStatus({ ...this.last(), phase: 'offline' }, false);
+    this.setStatus({ ...this.last(), phase: 'syncing' }, false);
+    const sync = await this.openSync();
+    if (this.locked) return;
+    if (!sync.ok) return this.failed(sync.error);
+    const report = await sync.value.sync();
+    if (this.locked) return;
+    // Even after a failure: the cursor may have moved, and a new mailbox must not be forgotten.
+    await this.write();
+    if (!report.ok) return this.failed(report.error);
+    this.synced(new Date().toISOString(), report.value.applied > 0);
+  }
+
+  /**
+   * This device's WalletSync: the one in hand, the one another tab made meanwhile, or a new relay
+   * mailbox (a wallet made or restored here, or one made while the node could not be reached).
+   */
+  private async openSync(): Promise<Result<WalletSync>> {
+    if (this.sync) return ok(this.sync);
+    const restored = await this.restoreSync();
+    if (restored) return restored;
+    const created = await WalletSync.create({
+      document: this.document,
+      relayUrl: this.nodeUrl,
+      device_name: defaultDeviceName(),
+    });
+    if (!created.ok || this.locked) return created;
+    this.sync = created.value;
+    await this.write();
+    return created;
+  }
+
+  /** Restores the stored sync state, if this device has one; undefined when it has none. */
+  private async restoreSync(): Promise<Result<WalletSync> | undefined> {
+    const stored = await loadSync(this.record.wallet_id);
+    const opened = stored ? this.openSealedSync(stored) : undefined;
+    if (!opened) return undefined;
+    if (opened.last_synced_at !== undefined) this.lastSyncedAt = opened.last_synced_at;
+    const restored = await WalletSync.restore(opened.state, { document: this.document });
+    if (restored.ok) this.sync = restored.value;
+    else this.failed(restored.error);
+    return restored;
+  }
+
+  private openSealedSync(stored: StoredSync): SealedSync | undefined {
+    const opened = openSealed(this.key, stored.sealed, utf8(SYNC_AAD + this.record.wallet_id));
+    // Sealed under another passphrase (a wallet replaced meanwhile): not this wallet's state.
+    return opened.ok ? (JSON.parse(fromUtf8(opened.value)) as SealedSync) : undefined;
+  }
+
+  private sealedSync(): StoredSync | undefined {
+    if (!this.sync) return undefined;
+    const content: SealedSync = {
+      state: this.sync.state(),
+      ...(this.lastSyncedAt === undefined ? {} : { last_synced_at: this.lastSyncedAt }),
+    };
+    const aad = utf8(SYNC_AAD + this.record.wallet_id);
+    return { version: 1, wallet_id: this.record.wallet_id, sealed: seal(this.key, utf8(JSON.stringify(content)), aad) };
+  }
+
+  private last(): { last_synced_at?: string } {
+    return this.lastSyncedAt === undefined ? {} : { last_synced_at: this.lastSyncedAt };
+  }
+
+  private synced(at: string, changed: boolean): void {
+    this.lastSyncedAt = at;
+    this.setStatus({ phase: 'synced', last_synced_at: at }, changed);
+  }
+
+  private failed(error: WebWalletError): void {
+    const phase: SyncPhase =
+      error.code === 'relay_not_member'
+        ? 'removed'
+        : error.code === 'node_unreachable' && !navigator.onLine
+          ? 'offline'
+          : 'failed';
+    this.setStatus({ ...this.last(), phase, error }, false);
+  }
+
+  private setStatus(status: SyncStatus, changed: boolean): void {
+    this.status = status;
+    for (const listener of [...this.listeners]) listener(status, changed);
+  }
+}
+
+/** What the other devices call this one until it is named: "Chrome on Android". */
+export function defaultDeviceName(): string {
+  const agent = navigator.userAgent;
+  const browsers: [RegExp, string][] = [
+    [/Edg\//, 'Edge'],
+    [/Firefox\//, 'Firefox'],
+    [/Chrom(e|ium)\//, 'Chrome'],
+    [/Safari\//, 'Safari'],
+  ];
+  const systems: [RegExp, string][] = [
+    [/Android/, 'Android'],
+    [/iPhone|iPad/, 'iOS'],
+    [/Mac OS X/, 'macOS'],
+    [/Windows/, 'Windows'],
+    [/CrOS/, 'ChromeOS'],
+    [/Linux/, 'Linux'],
+  ];
+  const browser = browsers.find(([re]) => re.test(agent))?.[1] ?? 'Browser';
+  const system = systems.find(([re]) => re.test(agent))?.[1];
+  return system ? `${browser} on ${system}` : browser;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -4,7 +4,8 @@ import type { KdfParams } from '@webwallet/wallet';
  * The wallet's one IndexedDB record on this device. What is secret is sealed under the lock key
  * (Argon2id of the passphrase): the recovery phrase and the wallet document (accounts, receipts,
  * labels). The rest is what the app needs before the passphrase is typed, and is not secret: the
- * node the wallet uses and the node key it pinned when the wallet was made here.
+ * node the wallet uses and the node key it pinned when the wallet was made here. This device's
+ * sync state is another record (StoredSync), sealed the same way.
  */
 export interface StoredWallet {
   readonly version: 1;
@@ -23,10 +24,24 @@ export interface StoredWallet {
   readonly created_at: string;
 }
 
+/**
+ * This device's sync state (WalletSync.state(): its device keys, every epoch key, the roster, the
+ * cursor, unsent changes), sealed like the document, in its own record next to the wallet's. The
+ * two are written in one IndexedDB transaction, so neither runs ahead of the other.
+ */
+export interface StoredSync {
+  readonly version: 1;
+  /** The wallet it belongs to: a record left from a replaced wallet is never used. */
+  readonly wallet_id: string;
+  /** seal(lock key, JSON {state, last_synced_at}, aad SYNC_AAD + wallet_id). */
+  readonly sealed: Uint8Array;
+}
+
 const DB_NAME = 'webwallet';
 const DB_VERSION = 1;
 const STORE = 'wallet';
 const KEY = 'current';
+const SYNC_KEY = 'sync';
 
 function promised<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -43,6 +58,7 @@ function openDb(): Promise<IDBDatabase> {
   return promised(request);
 }
 
+/** Runs the requests `run` makes in one transaction; resolves once it commits. */
 async function withStore<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
   const db = await openDb();
   try {
@@ -66,8 +82,22 @@ export async function loadWallet(): Promise<StoredWallet | undefined> {
   return isStoredWallet(value) ? value : undefined;
 }
 
-export async function saveWallet(wallet: StoredWallet): Promise<void> {
-  await withStore('readwrite', (store) => store.put(wallet, KEY));
+/** This device's sealed sync state for the wallet `wallet_id`, or undefined when it has none. */
+export async function loadSync(wallet_id: string): Promise<StoredSync | undefined> {
+  const value = await withStore('readonly', (store) => store.get(SYNC_KEY));
+  return isStoredSync(value) && value.wallet_id === wallet_id ? value : undefined;
+}
+
+/**
+ * Writes the wallet and, in the same transaction, its sync state: `sync` replaces the stored one,
+ * null deletes it (a new wallet on this device), undefined leaves it as it is.
+ */
+export async function saveWallet(wallet: StoredWallet, sync?: StoredSync | null): Promise<void> {
+  await withStore('readwrite', (store) => {
+    if (sync === null) store.delete(SYNC_KEY);
+    else if (sync !== undefined) store.put(sync, SYNC_KEY);
+    return store.put(wallet, KEY);
+  });
 }
 
 function isStoredWallet(value: unknown): value is StoredWallet {
@@ -82,5 +112,16 @@ function isStoredWallet(value: unknown): value is StoredWallet {
     v.salt instanceof Uint8Array &&
     v.secrets instanceof Uint8Array &&
     v.document instanceof Uint8Array
+  );
+}
+
+function isStoredSync(value: unknown): value is StoredSync {
+  const v = value as Partial<StoredSync> | null | undefined;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    v.version === 1 &&
+    typeof v.wallet_id === 'string' &&
+    v.sealed instanceof Uint8Array
   );
 }

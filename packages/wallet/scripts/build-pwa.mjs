@@ -3,7 +3,7 @@
  * Builds the wallet web app (packages/wallet/pwa) into the files a host serves under /wallet/:
  * index.html, app.js (pwa/app.ts bundled with the wallet core by esbuild), app.css, sw.js (the
  * offline shell, its cache named after the build's content hash), manifest.webmanifest and
- * icon.svg.
+ * icon.svg, and the scripts app.js loads only when needed (LAZY_SCRIPTS).
  *
  * The node builds it in memory on the first request to /wallet/ (packages/server/src/wallet), so
  * `npm start` needs no extra step. To host the wallet as static files elsewhere:
@@ -29,8 +29,25 @@ export const OUT_DIR_DEFAULT = join(HERE, '..', 'dist-pwa');
  */
 export const INITIAL_LOAD_GZIP_BYTES_MAX = 200 * 1024;
 
+/**
+ * Scripts app.js imports only when needed (`import('./qr-reader.js')`), each bundled on its own
+ * from pwa/<name>.ts: they stay out of the initial load, and the service worker keeps them for
+ * offline use. qr-reader.js is jsQR (about 47 KB gzipped), for reading QR codes in browsers
+ * without BarcodeDetector. Separate builds rather than esbuild's code splitting, which would move
+ * the helpers both share into extra chunks with hashed names that app.js loads at start; so a
+ * lazy script should import nothing that app.js has (it would be downloaded twice).
+ */
+export const LAZY_SCRIPTS = Object.freeze(['qr-reader.js']);
+
 /** What the shell is made of; sw.js caches all of these and nothing else. */
-export const SHELL_FILES = Object.freeze(['', 'app.js', 'app.css', 'manifest.webmanifest', 'icon.svg']);
+export const SHELL_FILES = Object.freeze([
+  '',
+  'app.js',
+  'app.css',
+  'manifest.webmanifest',
+  'icon.svg',
+  ...LAZY_SCRIPTS,
+]);
 
 const TYPES = {
   'index.html': 'text/html; charset=utf-8',
@@ -39,6 +56,16 @@ const TYPES = {
   'sw.js': 'text/javascript; charset=utf-8',
   'manifest.webmanifest': 'application/manifest+json',
   'icon.svg': 'image/svg+xml',
+  ...Object.fromEntries(LAZY_SCRIPTS.map((name) => [name, 'text/javascript; charset=utf-8'])),
+};
+
+/** Leaves app.js's `import('./<lazy script>')` as it is, for the browser to load on first use. */
+const lazyScriptsExternal = {
+  name: 'lazy-scripts',
+  setup(build) {
+    const names = LAZY_SCRIPTS.map((name) => name.replace(/[.]/g, '\\.')).join('|');
+    build.onResolve({ filter: new RegExp(`^\\./(${names})$`) }, (args) => ({ path: args.path, external: true }));
+  },
 };
 
 /** esbuild's settings for app.js (the benchmark reuses them to see what the bundle is made of). */
@@ -56,6 +83,7 @@ export const BUNDLE_OPTIONS = Object.freeze({
   legalComments: 'none',
   metafile: true,
   logLevel: 'silent',
+  plugins: [lazyScriptsExternal],
 });
 
 /**
@@ -63,10 +91,11 @@ export const BUNDLE_OPTIONS = Object.freeze({
  * variable specifier that esbuild leaves alone; a static import of a Node module would break the
  * app, so the bundle is refused if it has one.
  */
-async function bundleScript() {
-  const result = await build(BUNDLE_OPTIONS);
+async function bundleScript(entry = 'app.ts') {
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [join(SOURCE_DIR, entry)] });
   const imports = Object.values(result.metafile.inputs).flatMap((input) => input.imports);
-  const external = imports.filter((i) => i.path.startsWith('node:') || i.external).map((i) => i.path);
+  const lazy = (i) => i.kind === 'dynamic-import' && LAZY_SCRIPTS.includes(i.path.slice(2));
+  const external = imports.filter((i) => i.path.startsWith('node:') || (i.external && !lazy(i))).map((i) => i.path);
   const text = result.outputFiles[0]?.text ?? '';
   if (external.length > 0 || /\bimport\s*\(\s*["'`]node:/.test(text)) {
     throw new Error(`the wallet bundle must not import Node modules: ${external.join(', ') || 'import("node:…")'}`);
@@ -99,13 +128,14 @@ function gzip(bytes) {
  */
 export async function buildPwa() {
   const read = (name) => readFile(join(SOURCE_DIR, name), 'utf8');
-  const [script, css, html, manifest, icon, worker] = await Promise.all([
+  const [script, css, html, manifest, icon, worker, ...lazy] = await Promise.all([
     bundleScript(),
     minifyCss(join(SOURCE_DIR, 'app.css')),
     read('index.html'),
     read('manifest.webmanifest'),
     read('icon.svg'),
     read('sw.js'),
+    ...LAZY_SCRIPTS.map((name) => bundleScript(name.replace(/\.js$/, '.ts'))),
   ]);
   JSON.parse(manifest); // a broken manifest fails the build, not the install
   const shell = {
@@ -114,6 +144,7 @@ export async function buildPwa() {
     'app.css': css,
     'manifest.webmanifest': manifest,
     'icon.svg': icon,
+    ...Object.fromEntries(LAZY_SCRIPTS.map((name, i) => [name, lazy[i]])),
   };
   // Any change to a shell file changes the cache name, so browsers install the new version.
   const version = createHash('sha256').update(JSON.stringify(shell)).digest('hex').slice(0, 16);

@@ -19,13 +19,14 @@ export interface WalletRouteOptions {
 /**
  * The page's policy: the app's own files only, no inline code, requests to this node only, no
  * framing; DOM sinks locked by Trusted Types, with one policy ("wallet") that vouches for the
- * service worker's URL.
+ * service worker's URL. Images may also be data: URLs: the QR codes the app draws and the small
+ * logos cards carry (an image cannot run code).
  */
 export const WALLET_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' data:",
   "connect-src 'self'",
   "manifest-src 'self'",
   "worker-src 'self'",
@@ -46,8 +47,12 @@ const PAGE_HEADERS = {
   'content-security-policy': WALLET_CSP,
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  // The camera reads QR codes of cards (only when asked, and the browser asks the person first).
+  'permissions-policy': 'camera=(self), microphone=(), geolocation=()',
 };
+
+/** Files a browser fetches for a page on another origin when it installs the payment handler. */
+const PAYMENT_APP_FILES = new Set(['manifest.webmanifest', 'icon.svg', 'icon.png']);
 
 /** Whether the client takes gzip (RFC 9110 section 12.5.3; "gzip;q=0" refuses it). */
 export function acceptsGzip(header: string | undefined): boolean {
@@ -95,6 +100,9 @@ export function walletRoutes(app: FastifyInstance, options: WalletRouteOptions =
     const etag = `"${version}"`;
     reply.headers({ ...COMMON_HEADERS, 'cache-control': 'no-cache', etag, vary: 'accept-encoding' });
     if (name === 'index.html') reply.headers(PAGE_HEADERS);
+    // A merchant page's browser reads the manifest and its icon to install the wallet as its
+    // payment handler (sw.js): they are public and carry nothing personal.
+    if (PAYMENT_APP_FILES.has(name)) reply.header('cross-origin-resource-policy', 'cross-origin');
     if (name === 'sw.js') reply.header('content-security-policy', "default-src 'self'");
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     reply.type(file.type);

@@ -59,6 +59,7 @@ describe('the wallet web app at /wallet/', () => {
       'sw.js': 'text/javascript; charset=utf-8',
       'manifest.webmanifest': 'application/manifest+json',
       'icon.svg': 'image/svg+xml',
+      'qr-reader.js': 'text/javascript; charset=utf-8',
     };
     for (const [name, type] of Object.entries(types)) {
       const url = `${node.url}/wallet/${name}`;
@@ -81,7 +82,10 @@ describe('the wallet web app at /wallet/', () => {
     const sw = await (await fetch(`${node.url}/wallet/sw.js`)).text();
     const version = (await fetch(`${node.url}/wallet/`)).headers.get('etag')?.replaceAll('"', '');
     assert.ok(sw.includes(`const CACHE = 'wallet-${version}';`), 'the worker caches this version');
-    assert.ok(sw.includes('const FILES = ["","app.js","app.css","manifest.webmanifest","icon.svg"];'));
+    assert.ok(
+      sw.includes('const FILES = ["","app.js","app.css","manifest.webmanifest","icon.svg","qr-reader.js"];'),
+      'the worker keeps the shell and the script loaded on first use',
+    );
     const manifest = (await (await fetch(`${node.url}/wallet/manifest.webmanifest`)).json()) as Record<string, unknown>;
     assert.equal(manifest.scope, '/wallet/');
     assert.equal(manifest.start_url, '/wallet/');

@@ -102,13 +102,20 @@ export async function startWalletNode(options: Parameters<typeof startNode>[0] =
  * payment the ledger refused (to know it may offer Pay again). `allowed` adds origins the page
  * may call (a merchant page that uses the node, say).
  */
-export function watch(page: Page, origin: string, allowed: readonly string[] = []): string[] {
+export function watch(
+  page: Page,
+  origin: string,
+  allowed: readonly string[] = [],
+  /** More paths whose 404 is expected, e.g. '/v1/accounts/' for an account not on the ledger yet. */
+  missing: readonly string[] = [],
+): string[] {
   const problems: string[] = [];
+  const lookups = ['/v1/transactions/', ...missing];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     const text = message.text();
     const offline = text.includes('net::ERR_INTERNET_DISCONNECTED');
-    const refusedLookup = text.includes('status of 404') && message.location().url.includes('/v1/transactions/');
+    const refusedLookup = text.includes('status of 404') && lookups.some((p) => message.location().url.includes(p));
     if (message.type() === 'error' && !offline && !refusedLookup) problems.push(`console: ${text}`);
   });
   page.on('request', (request) => {

@@ -452,6 +452,7 @@ describe('the wallet web app sources', () => {
         'icon.svg',
         'index.html',
         'manifest.webmanifest',
+        'qr-reader.js',
         'sw.js',
       ]);
       const sw = readFileSync(join(out, 'sw.js'), 'utf8');
