@@ -373,7 +373,7 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   transaction_invalid: {
     status: 400,
     message:
-      "The transaction body does not match its type's schema. See details.errors and the schemas in /openapi.json.",
+      "The transaction body does not match its type's schema or breaks one of the type's rules. See details.errors (schema paths) or details.field and details.reason, and the schemas in /openapi.json.",
   },
   transaction_type_unknown: {
     status: 400,

@@ -9,7 +9,8 @@ import {
 import { MerkleFrontier, type MerkleNode } from './chain/merkle-log.js';
 import { applyTransaction } from './engine/apply.js';
 import { findInvariantViolations } from './engine/invariants.js';
-import { LedgerState, type Line, lineKey, Overlay } from './engine/state.js';
+import { type Account, LedgerState, type Line, lineKey, Overlay } from './engine/state.js';
+import { policyToJson, spentToJson } from './storage/codec.js';
 import type { LedgerStorage, StoredBlock, StoredTransaction } from './storage/storage.js';
 import { prepareTransaction } from './verify/prepare.js';
 
@@ -27,6 +28,7 @@ export interface AuditReport {
   readonly transactions: number;
   readonly blocks: number;
   readonly lines: number;
+  readonly accounts: number;
   readonly problems: readonly string[];
 }
 
@@ -59,6 +61,7 @@ export async function auditLedger(storage: LedgerStorage, options: AuditOptions)
   const blocks = new BlockCursor(storage);
   let target = await storage.logSize();
   let lines: Line[];
+  let accounts: Account[];
   // The node may keep committing while we read. Each commit writes its transactions and balances
   // atomically, so balances read between two equal log sizes belong to exactly that log: replay
   // up to the log size, read the balances, and repeat if the log grew meanwhile.
@@ -85,6 +88,7 @@ export async function auditLedger(storage: LedgerStorage, options: AuditOptions)
       continue;
     }
     lines = await storage.allLines();
+    accounts = await storage.allAccounts();
     const after = await storage.logSize();
     if (after === before) break;
     target = after;
@@ -92,8 +96,15 @@ export async function auditLedger(storage: LedgerStorage, options: AuditOptions)
   // Blocks beyond this size belong to commits after the audited point; they are not checked.
   await blocks.checkAt(replay, options.nodeKeys, true);
   compareLines(replay, lines);
+  compareAccounts(replay, accounts);
   for (const violation of findInvariantViolations(replay.state)) problem(replay, `invariant: ${violation}`);
-  return { transactions: replay.frontier.size, blocks: replay.height, lines: lines.length, problems: replay.problems };
+  return {
+    transactions: replay.frontier.size,
+    blocks: replay.height,
+    lines: lines.length,
+    accounts: accounts.length,
+    problems: replay.problems,
+  };
 }
 
 /** Reads blocks in height order, a page at a time, as the replay reaches their tree sizes. */
@@ -216,5 +227,36 @@ function compareLines(
   }
   for (const [key, line] of replay.state.lines) {
     if (!seen.has(key)) problem(replay, `${line.holder}/${line.currency}: replayed line missing from storage`);
+  }
+}
+
+/**
+ * Stored accounts against the replayed ones: keys, threshold and spending policy can change
+ * (ledger.account.update), so a row edited outside the log would let other keys sign.
+ */
+function compareAccounts(replay: Replay, stored: readonly Account[]): void {
+  const seen = new Set<string>();
+  for (const account of stored) {
+    seen.add(account.id);
+    const expected = replay.state.accounts.get(account.id);
+    if (!expected) {
+      problem(replay, `account ${account.id}: stored account that no transaction created`);
+      continue;
+    }
+    const fields = {
+      keys: (a: Account) => JSON.stringify(a.keys),
+      threshold: (a: Account) => String(a.threshold),
+      custodial: (a: Account) => String(a.custodial),
+      allow_rippling: (a: Account) => String(a.allow_rippling),
+      spending_policy: (a: Account) => String(policyToJson(a.spending_policy)),
+      small_spent: (a: Account) => spentToJson(a.small_spent),
+    };
+    for (const [field, show] of Object.entries(fields)) {
+      if (show(account) !== show(expected))
+        problem(replay, `account ${account.id}: stored ${field} ${show(account)} != replayed ${show(expected)}`);
+    }
+  }
+  for (const id of replay.state.accounts.keys()) {
+    if (!seen.has(id)) problem(replay, `account ${id}: replayed account missing from storage`);
   }
 }

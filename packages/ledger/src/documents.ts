@@ -1,6 +1,7 @@
 import { createDocument, type KeyPair, type SignedDocument } from '@webwallet/core';
 import type {
   AccountCreate,
+  AccountUpdate,
   CurrencyIssue,
   HolderSet,
   Payment,
@@ -15,6 +16,7 @@ type Fill<B> = Omit<B, 'id' | 'created_at'> & { id?: string; created_at?: string
 
 interface Bodies {
   'ledger.account.create': AccountCreate;
+  'ledger.account.update': AccountUpdate;
   'ledger.currency.issue': CurrencyIssue;
   'ledger.trust.set': TrustSet;
   'ledger.holder.set': HolderSet;

@@ -2,7 +2,17 @@ export { type AuditOptions, type AuditReport, auditLedger } from './audit.js';
 export { MerkleFrontier, STORED_LEVEL_MIN, subtreeHash } from './chain/merkle-log.js';
 export { newTransactionId, transaction } from './documents.js';
 export { assertInvariants, findInvariantViolations } from './engine/invariants.js';
-export type { Account, Currency, Hold, HoldLeg, Line } from './engine/state.js';
+export { SPENT_SLICES_PER_WINDOW } from './engine/policy.js';
+export type {
+  Account,
+  Currency,
+  Hold,
+  HoldLeg,
+  Line,
+  SmallPaymentLimit,
+  SmallSpent,
+  SpendingPolicy as AccountSpendingPolicy,
+} from './engine/state.js';
 export {
   type AccountView,
   type BalanceView,
@@ -11,6 +21,7 @@ export {
   LEDGER_DEFAULTS,
   Ledger,
   type LedgerOptions,
+  type SmallPaymentView,
   type SubmitOptions,
   type SubmitResult,
   type TransactionView,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  createDocument,
   encodePrefixed,
   fromHex,
   generateKeyPair,
@@ -13,7 +14,7 @@ import {
   verifyReceipt,
 } from '@webwallet/core';
 import { auditLedger } from './audit.js';
-import { transaction } from './documents.js';
+import { newTransactionId, transaction } from './documents.js';
 import type { Ledger, SubmitResult } from './ledger.js';
 import {
   ENGINES,
@@ -440,6 +441,242 @@ for (const engine of ENGINES) {
         );
       rejectedWith(await one(await spend([m2.keys])), 'authorization_insufficient');
       accepted(await one(await spend([m2.keys, m3.keys])));
+    });
+
+    test('spending policy: small payments need fewer signatures within a rolling cap; account.update replaces keys', async (t) => {
+      if (!requireEngine(t, engine)) return;
+      const [m1, m2, m3, n1, n2] = await Promise.all([party(), party(), party(), party(), party()]);
+      const hour = 3_600_000;
+      const policy = (amount_max: string, window_amount_max: string) => ({
+        small_payments: [{ currency: 'EUR', amount_max, threshold: 1, window_ms: hour, window_amount_max }],
+      });
+      accepted(
+        await one(
+          await transaction(
+            'ledger.account.create',
+            {
+              account: m1.id,
+              keys: [m1.id, m2.id, m3.id],
+              threshold: 2,
+              spending_policy: policy('50.00', '80.00'),
+              created_at: at(),
+            },
+            [m1.keys, m2.keys],
+          ),
+        ),
+      );
+      const trust = (signers: KeyPair[]) =>
+        transaction(
+          'ledger.trust.set',
+          { holder: m1.id, currency: 'EUR', limit: '1000.00', created_at: at() },
+          signers,
+        );
+      rejectedWith(await one(await trust([m1.keys])), 'authorization_insufficient');
+      accepted(await one(await trust([m1.keys, m2.keys])));
+      accepted(
+        await one(
+          await transaction(
+            'ledger.transfer',
+            { legs: [{ from: issuer.id, to: m1.id, currency: 'EUR', amount: '500.00' }], created_at: at() },
+            [issuer.keys],
+          ),
+        ),
+      );
+      const spend = (amount: string, signers: KeyPair[], extra: object = {}) =>
+        transaction(
+          'ledger.transfer',
+          { legs: [{ from: m1.id, to: carol.id, currency: 'EUR', amount }], created_at: at(), ...extra },
+          signers,
+        );
+      const smallRefusal = (result: SubmitResult | undefined) => {
+        rejectedWith(result, 'authorization_insufficient');
+        return (result as { error: { details: { small_payment?: { reason: string; window_spent?: string } } } }).error
+          .details.small_payment;
+      };
+      const windowSpent = async () => (await ledger.account(m1.id))?.spending_policy?.small_payments[0]?.window_spent;
+
+      // At amount_max one signature is enough; a cent above it needs the full threshold.
+      accepted(await one(await spend('50.00', [m2.keys])));
+      assert.equal(await windowSpent(), '50.00');
+      assert.match(smallRefusal(await one(await spend('50.01', [m2.keys])))!.reason, /amount_max/);
+      accepted(await one(await spend('50.01', [m2.keys, m3.keys])));
+      assert.equal(await windowSpent(), '50.00', 'fully signed payments do not use the small-payment window');
+      // Pending transfers and anything but a plain debit need the full threshold.
+      const hold = { pending: { expires_at: new Date(clock.now() + 60_000).toISOString() } };
+      rejectedWith(await one(await spend('1.00', [m2.keys], hold)), 'authorization_insufficient');
+      // Payments use the same rule; splitting stops at the rolling cap.
+      const pay = (amount: string, signers: KeyPair[]) =>
+        transaction(
+          'ledger.payment',
+          {
+            from: m1.id,
+            to: bob.id,
+            deliver: { currency: 'EUR', amount },
+            send_max: { currency: 'EUR', amount },
+            created_at: at(),
+          },
+          signers,
+        );
+      accepted(await one(await pay('10.00', [m3.keys])));
+      const split = smallRefusal(await one(await spend('25.00', [m1.keys])));
+      assert.match(split!.reason, /window/);
+      assert.equal(split!.window_spent, '60.00');
+      accepted(await one(await spend('20.00', [m1.keys])));
+      rejectedWith(await one(await pay('0.01', [m1.keys])), 'authorization_insufficient');
+      accepted(await one(await spend('25.00', [m1.keys, m3.keys])));
+      clock.advance(hour + hour / 64 + 1);
+      assert.equal(await windowSpent(), '0.00');
+      accepted(await one(await spend('25.00', [m1.keys])));
+      assert.equal(await windowSpent(), '25.00');
+
+      // account.update needs the current full threshold, and the new threshold of the new keys.
+      const update = (keys: string[], threshold: number, signers: KeyPair[]) =>
+        transaction(
+          'ledger.account.update',
+          { account: m1.id, keys, threshold, spending_policy: policy('10.00', '40.00'), created_at: at() },
+          signers,
+        );
+      rejectedWith(await one(await update([m1.id, m3.id, n1.id], 2, [m1.keys])), 'authorization_insufficient');
+      rejectedWith(await one(await update([n1.id, n2.id], 2, [m1.keys, m3.keys])), 'authorization_insufficient');
+      accepted(await one(await update([m1.id, m3.id, n1.id], 2, [m1.keys, m3.keys])));
+      const view = (await ledger.account(m1.id))!;
+      assert.deepEqual(view.keys, [m1.id, m3.id, n1.id]);
+      assert.equal(view.threshold, 2);
+      assert.deepEqual(view.spending_policy, {
+        small_payments: [
+          {
+            currency: 'EUR',
+            amount_max: '10.00',
+            threshold: 1,
+            window_ms: hour,
+            window_amount_max: '40.00',
+            window_spent: '25.00',
+          },
+        ],
+      });
+      // The removed key no longer signs, alone or with an old partner; the new key does.
+      rejectedWith(await one(await spend('1.00', [m2.keys])), 'authorization_insufficient');
+      rejectedWith(await one(await spend('11.00', [m2.keys, m3.keys])), 'authorization_insufficient');
+      accepted(await one(await spend('11.00', [n1.keys, m3.keys])));
+      accepted(await one(await spend('10.00', [n1.keys])));
+      assert.match(smallRefusal(await one(await spend('10.01', [n1.keys])))!.reason, /amount_max/);
+
+      // The audit replays every transaction against the keys of its time and agrees.
+      const report = await auditLedger(ledger.storage, { nodeKeys: [nodeKey.publicKey] });
+      assert.deepEqual(report.problems, []);
+      // A key slipped into the stored row, outside the log, is caught.
+      const raw = ledger.storage as unknown as { unsafeExec(sql: string): unknown };
+      const keysJson = (keys: string[]) => JSON.stringify(keys).replaceAll("'", "''");
+      await raw.unsafeExec(`UPDATE accounts SET keys = '${keysJson([m1.id, m2.id, n2.id])}' WHERE id = '${m1.id}'`);
+      const tampered = await auditLedger(ledger.storage, { nodeKeys: [nodeKey.publicKey] });
+      assert.ok(
+        tampered.problems.some((p) => p.includes(`account ${m1.id}: stored keys`)),
+        tampered.problems.join('\n'),
+      );
+      await raw.unsafeExec(`UPDATE accounts SET keys = '${keysJson([m1.id, m3.id, n1.id])}' WHERE id = '${m1.id}'`);
+      assert.deepEqual((await auditLedger(ledger.storage, { nodeKeys: [nodeKey.publicKey] })).problems, []);
+    });
+
+    test('spending policies and account updates with bad shapes are refused with details', async (t) => {
+      if (!requireEngine(t, engine)) return;
+      const [k1, k2] = await Promise.all([party(), party()]);
+      const rule = {
+        currency: 'EUR',
+        amount_max: '5.00',
+        threshold: 1,
+        window_ms: 86_400_000,
+        window_amount_max: '20.00',
+      };
+      const create = (small_payments: unknown[], extra: object = {}) =>
+        createDocument(
+          'ledger.account.create',
+          1,
+          {
+            id: newTransactionId(),
+            created_at: at(),
+            account: k1.id,
+            keys: [k1.id, k2.id],
+            threshold: 2,
+            spending_policy: { small_payments },
+            ...extra,
+          },
+          [k1.keys, k2.keys],
+        );
+      const refused = async (doc: unknown, code = 'transaction_invalid') => {
+        const result = await one(doc);
+        rejectedWith(result, code);
+        return (result as { error: { details: Record<string, unknown> } }).error.details;
+      };
+      const schemaPaths = (details: Record<string, unknown>) =>
+        (details.errors as { path: string }[]).map((e) => e.path).join(' ');
+      // Schema: caught before the ledger looks at state, with the offending paths.
+      assert.match(
+        schemaPaths(await refused(await create([{ ...rule, threshold: 0 }]))),
+        /spending_policy\/small_payments\/0\/threshold/,
+      );
+      assert.match(schemaPaths(await refused(await create([{ ...rule, window_ms: 1_000 }]))), /window_ms/);
+      assert.match(schemaPaths(await refused(await create([{ ...rule, limit: '1' }]))), /small_payments\/0/);
+      assert.match(schemaPaths(await refused(await create([rule, rule, rule, rule, rule]))), /small_payments/);
+      assert.match(schemaPaths(await refused(await create([{ ...rule, amount_max: 5 }]))), /amount_max/);
+      // Rules: with the field and the reason.
+      const field = async (doc: unknown, code?: string) => (await refused(doc, code)).field;
+      assert.equal(
+        await field(await create([{ ...rule, threshold: 2 }])),
+        'spending_policy.small_payments[0].threshold',
+      );
+      assert.equal(await field(await create([rule, { ...rule }])), 'spending_policy.small_payments[1].currency');
+      assert.equal(
+        await field(await create([{ ...rule, amount_max: '5.001' }])),
+        'spending_policy.small_payments[0].amount_max',
+      );
+      assert.equal(
+        await field(await create([{ ...rule, window_amount_max: '4.99' }])),
+        'spending_policy.small_payments[0].window_amount_max',
+      );
+      assert.equal(
+        await field(await create([{ ...rule, currency: 'NOPE' }]), 'currency_not_found'),
+        'spending_policy.small_payments[0]',
+      );
+      await refused(
+        await createDocument(
+          'ledger.account.create',
+          1,
+          {
+            id: newTransactionId(),
+            created_at: at(),
+            account: 'acc_policy',
+            spending_policy: { small_payments: [rule] },
+          },
+          [],
+        ),
+      );
+      // A good one, then updates with bad shapes.
+      accepted(await one(await create([rule])));
+      const update = (body: object, signers = [k1.keys, k2.keys]) =>
+        createDocument(
+          'ledger.account.update',
+          1,
+          { id: newTransactionId(), created_at: at(), account: k1.id, keys: [k1.id, k2.id], threshold: 2, ...body },
+          signers,
+        );
+      assert.match(schemaPaths(await refused(await update({ threshold: 0 }))), /threshold/);
+      assert.match(schemaPaths(await refused(await update({ keys: [] }))), /keys/);
+      assert.match(schemaPaths(await refused(await update({ keys: [k1.id, k1.id] }))), /keys/);
+      assert.match(String((await refused(await update({ threshold: 3 }))).reason), /larger than the number of keys/);
+      accepted(
+        await one(await transaction('ledger.account.create', { account: 'acc_update', created_at: at() }), {
+          nodeAuthorized: true,
+        }),
+      );
+      const custodial = await refused(
+        await update({ account: 'acc_update', keys: [k1.id], threshold: 1 }),
+        'transaction_invalid',
+      );
+      assert.match(String(custodial.reason), /custodial/);
+      await refused(await update({ account: 'acc_nobody', keys: [k1.id], threshold: 1 }), 'account_not_found');
+      // Dropping the policy is an update without one; the account then needs both keys for everything.
+      accepted(await one(await update({})));
+      assert.equal((await ledger.account(k1.id))!.spending_policy, null);
     });
 
     test('two-phase transfers: hold, partial post, void, hashlock, expiry', async (t) => {

@@ -14,7 +14,8 @@ import {
 } from '@webwallet/core';
 import { subtreeHash } from './chain/merkle-log.js';
 import { findInvariantViolations } from './engine/invariants.js';
-import type { Currency, Hold, Line } from './engine/state.js';
+import { policyToBody, windowSpent } from './engine/policy.js';
+import type { Account, Currency, Hold, Line } from './engine/state.js';
 import { type CommitListener, Sequencer, type TxOutcome } from './sequencer.js';
 import type { LedgerStorage, PageRequest, StoredBlock, StoredTransaction } from './storage/storage.js';
 import { VerifierPool } from './verify/pool.js';
@@ -83,12 +84,25 @@ export interface BalanceView {
   readonly issuer: boolean;
 }
 
+/** A small-payment rule with how much of its window is used now. */
+export interface SmallPaymentView {
+  readonly currency: string;
+  readonly amount_max: string;
+  readonly threshold: number;
+  readonly window_ms: number;
+  readonly window_amount_max: string;
+  /** Small payments inside the window ending now (slices may count up to window_ms/64 longer). */
+  readonly window_spent: string;
+}
+
 export interface AccountView {
   readonly id: string;
   readonly keys: readonly string[];
   readonly threshold: number;
   readonly custodial: boolean;
   readonly allow_rippling: boolean;
+  /** Fewer signatures for small payments; null when every debit needs `threshold`. */
+  readonly spending_policy: { readonly small_payments: readonly SmallPaymentView[] } | null;
   readonly balances: readonly BalanceView[];
   readonly pending: readonly {
     readonly id: string;
@@ -270,8 +284,21 @@ export class Ledger {
       threshold: account.threshold,
       custodial: account.custodial,
       allow_rippling: account.allow_rippling,
+      spending_policy: this.policyView(account),
       balances: record.lines.map((line) => this.balanceView(line)),
       pending: record.pending_holds.map((hold) => this.holdView(hold)),
+    };
+  }
+
+  private policyView(account: Account): AccountView['spending_policy'] {
+    if (!account.spending_policy) return null;
+    const now = this.clock();
+    const body = policyToBody(account.spending_policy, (code) => this.scale(code));
+    return {
+      small_payments: body.small_payments.map((rule) => ({
+        ...rule,
+        window_spent: formatAmount(windowSpent(account, rule.currency, now), this.scale(rule.currency)),
+      })),
     };
   }
 

@@ -12,6 +12,7 @@ import {
 import fc from 'fast-check';
 import { auditLedger } from './audit.js';
 import { transaction } from './documents.js';
+import { SPENT_SLICES_PER_WINDOW } from './engine/policy.js';
 import type { Ledger, SubmitResult } from './ledger.js';
 import { ENGINES, manualClock, newNodeKey, openLedger, requireEngine } from './test-support.js';
 
@@ -350,6 +351,258 @@ for (const engine of ENGINES) {
         { numRuns: Number(process.env.PROP_RUNS ?? 12) },
       );
       assert.ok(runs >= 1);
+    });
+  });
+}
+
+/** Keys the policy property draws account keys and signers from. */
+const POLICY_KEYS = 5;
+
+type PolicyCommand =
+  | { kind: 'spend'; percent: number; signing: Signing; payment: boolean }
+  | { kind: 'tick'; ms: number }
+  | { kind: 'update'; keys: number[]; threshold: number; small: number; amountMax: number; signers: number[] };
+
+/** Who signs a spend: the small-payment threshold of current keys, the full one, or any keys. */
+type Signing = { by: 'small' | 'full'; from: number } | { by: 'keys'; keys: number[] };
+
+const keySet = fc.uniqueArray(fc.integer({ min: 0, max: POLICY_KEYS - 1 }), { minLength: 0, maxLength: POLICY_KEYS });
+const policyCommand: fc.Arbitrary<PolicyCommand> = fc.oneof(
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      kind: fc.constant('spend' as const),
+      // Of the current amount_max: mostly small payments, some just above it.
+      percent: fc.integer({ min: 1, max: 120 }),
+      signing: fc.oneof(
+        { weight: 3, arbitrary: fc.record({ by: fc.constant('small' as const), from: fc.nat() }) },
+        { weight: 1, arbitrary: fc.record({ by: fc.constant('full' as const), from: fc.nat() }) },
+        { weight: 1, arbitrary: fc.record({ by: fc.constant('keys' as const), keys: keySet }) },
+      ),
+      payment: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 20_000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('update' as const),
+      keys: fc.uniqueArray(fc.integer({ min: 0, max: POLICY_KEYS - 1 }), { minLength: 1, maxLength: 4 }),
+      threshold: fc.integer({ min: 1, max: 4 }),
+      small: fc.integer({ min: 1, max: 3 }),
+      amountMax: fc.integer({ min: 100, max: 600 }),
+      signers: keySet,
+    }),
+  },
+);
+
+/** Signers for a spend: `by` many consecutive current keys from a drawn offset, or the drawn keys. */
+function pickSigners(signing: Signing, model: PolicyModel): number[] {
+  if (signing.by === 'keys') return signing.keys;
+  const count = signing.by === 'full' ? model.threshold : (model.rule?.threshold ?? 1);
+  return Array.from({ length: count }, (_, i) => model.keys[(signing.from + i) % model.keys.length]!);
+}
+
+/** What the ledger should know about the account, kept by the test independently of it. */
+interface PolicyModel {
+  keys: number[];
+  threshold: number;
+  rule: { threshold: number; amountMax: number } | null;
+  /** Accepted debits that used the small-payment threshold: [accepted_at_ms, minor units]. */
+  small: [number, number][];
+}
+
+for (const engine of ENGINES) {
+  describe(`spending policy properties on ${engine.name}`, () => {
+    test('small payments pass below the threshold only within amount_max and the rolling cap; updates swap keys', {
+      timeout: 300_000,
+    }, async (t) => {
+      if (!requireEngine(t, engine)) return;
+      const keys = await Promise.all(Array.from({ length: POLICY_KEYS }, () => generateKeyPair()));
+      const ids = keys.map((k) => encodePrefixed('pub', k.publicKey));
+      const [issuerKeys, payeeKeys] = [await generateKeyPair(), await generateKeyPair()];
+      const issuer = encodePrefixed('pub', issuerKeys.publicKey);
+      const payee = encodePrefixed('pub', payeeKeys.publicKey);
+      const account = ids[0]!;
+      const windowMs = 60_000;
+      const sliceMs = Math.ceil(windowMs / SPENT_SLICES_PER_WINDOW);
+      const capOf = (amountMax: number) => amountMax * 2;
+      /** How the ledger's answers fell, so the test can show it reached the interesting cases. */
+      const seen = { full: 0, small: 0, capped: 0, either: 0 };
+      let runs = 0;
+
+      await fc.assert(
+        fc.asyncProperty(fc.array(policyCommand, { minLength: 5, maxLength: 40 }), async (commands) => {
+          runs++;
+          const instance = await engine.create();
+          const clock = manualClock();
+          const nodeKey = await newNodeKey();
+          const ledger = await openLedger(instance.storage, nodeKey, { clock: clock.now, block_transactions_max: 9 });
+          try {
+            const at = () => clock.iso();
+            const policy = (small: number, amountMax: number) => ({
+              small_payments: [
+                {
+                  currency: 'EUR',
+                  amount_max: (amountMax / 100).toFixed(2),
+                  threshold: small,
+                  window_ms: windowMs,
+                  window_amount_max: (capOf(amountMax) / 100).toFixed(2),
+                },
+              ],
+            });
+            const must = async (doc: unknown) => {
+              const [r] = await ledger.submit([doc]);
+              assert.equal(r?.status, 'accepted', JSON.stringify(r));
+            };
+            await must(await transaction('ledger.account.create', { account: issuer, created_at: at() }, [issuerKeys]));
+            await must(await transaction('ledger.account.create', { account: payee, created_at: at() }, [payeeKeys]));
+            await must(
+              await transaction('ledger.currency.issue', { issuer, currency: 'EUR', scale: 2, created_at: at() }, [
+                issuerKeys,
+              ]),
+            );
+            await must(
+              await transaction(
+                'ledger.account.create',
+                {
+                  account,
+                  keys: ids.slice(0, 3),
+                  threshold: 2,
+                  spending_policy: policy(1, 500),
+                  created_at: at(),
+                },
+                [keys[0]!, keys[1]!],
+              ),
+            );
+            for (const [holder, signers] of [
+              [payee, [payeeKeys]],
+              [account, [keys[0]!, keys[1]!]],
+            ] as const) {
+              await must(
+                await transaction(
+                  'ledger.trust.set',
+                  { holder, currency: 'EUR', limit: '1000000.00', created_at: at() },
+                  signers,
+                ),
+              );
+            }
+            await must(
+              await transaction(
+                'ledger.transfer',
+                { legs: [{ from: issuer, to: account, currency: 'EUR', amount: '100000.00' }], created_at: at() },
+                [issuerKeys],
+              ),
+            );
+
+            const model: PolicyModel = {
+              keys: [0, 1, 2],
+              threshold: 2,
+              rule: { threshold: 1, amountMax: 500 },
+              small: [],
+            };
+            const count = (signers: number[], of: number[]) => signers.filter((s) => of.includes(s)).length;
+            const spentSince = (from_ms: number) =>
+              model.small.filter(([when]) => when > from_ms).reduce((sum, [, minor]) => sum + minor, 0);
+
+            for (const cmd of commands) {
+              if (cmd.kind === 'tick') {
+                clock.advance(cmd.ms);
+                continue;
+              }
+              if (cmd.kind === 'update') {
+                const signerKeys = cmd.signers.map((i) => keys[i]!);
+                const threshold = Math.min(cmd.threshold, cmd.keys.length);
+                const rule =
+                  threshold > 1 ? { threshold: Math.min(cmd.small, threshold - 1), amountMax: cmd.amountMax } : null;
+                const doc = await transaction(
+                  'ledger.account.update',
+                  {
+                    account,
+                    keys: cmd.keys.map((i) => ids[i]!),
+                    threshold,
+                    ...(rule ? { spending_policy: policy(rule.threshold, rule.amountMax) } : {}),
+                    created_at: at(),
+                  },
+                  signerKeys,
+                );
+                const [r] = await ledger.submit([doc]);
+                const allowed =
+                  count(cmd.signers, model.keys) >= model.threshold && count(cmd.signers, cmd.keys) >= threshold;
+                assert.equal(r?.status, allowed ? 'accepted' : 'rejected', JSON.stringify({ r, model, cmd }));
+                if (!allowed) {
+                  assert.equal((r as { error: { code: string } }).error.code, 'authorization_insufficient');
+                  continue;
+                }
+                Object.assign(model, { keys: cmd.keys, threshold, rule, small: rule ? model.small : [] });
+                continue;
+              }
+              const signers = pickSigners(cmd.signing, model);
+              const signerKeys = signers.map((i) => keys[i]!);
+              const minor = Math.max(1, Math.round(((model.rule?.amountMax ?? 500) * cmd.percent) / 100));
+              const amount = (minor / 100).toFixed(2);
+              const doc = cmd.payment
+                ? await transaction(
+                    'ledger.payment',
+                    {
+                      from: account,
+                      to: payee,
+                      deliver: { currency: 'EUR', amount },
+                      send_max: { currency: 'EUR', amount },
+                      created_at: at(),
+                    },
+                    signerKeys,
+                  )
+                : await transaction(
+                    'ledger.transfer',
+                    { legs: [{ from: account, to: payee, currency: 'EUR', amount }], created_at: at() },
+                    signerKeys,
+                  );
+              const now = clock.now();
+              const signed = count(signers, model.keys);
+              const rule = model.rule;
+              let expected: 'accepted' | 'rejected' | 'either';
+              let small = false;
+              if (signed >= model.threshold) expected = 'accepted';
+              else if (!rule || signed < rule.threshold || minor > rule.amountMax) expected = 'rejected';
+              else {
+                small = true;
+                const cap = capOf(rule.amountMax);
+                // A debit surely counts inside window_ms, and may count up to one slice longer.
+                if (spentSince(now - windowMs - sliceMs) + minor <= cap) expected = 'accepted';
+                else if (spentSince(now - windowMs) + minor > cap) expected = 'rejected';
+                else expected = 'either';
+              }
+              const [r] = await ledger.submit([doc]);
+              const context = JSON.stringify({ r, model, cmd, now });
+              if (expected !== 'either') assert.equal(r?.status, expected, context);
+              if (expected === 'either') seen.either++;
+              else if (!small) seen.full += expected === 'accepted' ? 1 : 0;
+              else if (expected === 'accepted') seen.small++;
+              else seen.capped++;
+              if (r?.status === 'rejected')
+                assert.equal((r as { error: { code: string } }).error.code, 'authorization_insufficient', context);
+              else if (small) model.small.push([now, minor]);
+            }
+            assert.deepEqual(ledger.checkInvariants(), []);
+            const view = (await ledger.account(account))!;
+            assert.deepEqual(
+              view.keys,
+              model.keys.map((i) => ids[i]),
+            );
+            assert.equal(view.threshold, model.threshold);
+            const report = await auditLedger(ledger.storage, { nodeKeys: [nodeKey.publicKey] });
+            assert.deepEqual(report.problems, []);
+          } finally {
+            await ledger.close();
+            await instance.cleanup();
+          }
+        }),
+        { numRuns: Number(process.env.PROP_RUNS ?? 12) },
+      );
+      assert.ok(runs >= 1);
+      t.diagnostic(`spends: ${JSON.stringify(seen)}`);
+      assert.ok(seen.small > 0, 'no run reached a small payment');
     });
   });
 }

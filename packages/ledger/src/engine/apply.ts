@@ -1,7 +1,6 @@
 import {
   AMOUNT_MINOR_MAX,
   addMinor,
-  type ErrorCode,
   type ErrorDetails,
   formatAmount,
   fromHex,
@@ -15,6 +14,7 @@ import {
 } from '@webwallet/core';
 import type {
   AccountCreate,
+  AccountUpdate,
   CurrencyIssue,
   HolderSet,
   LegBody,
@@ -27,6 +27,15 @@ import type {
 } from '../model/schemas.js';
 import type { PreparedTransaction } from '../verify/prepare.js';
 import { findPath, type Hop } from './paths.js';
+import {
+  checkSmallPayment,
+  debitsFrom,
+  keptSpent,
+  policyFromBody,
+  type SmallPaymentRefusal,
+  signatureCount,
+} from './policy.js';
+import { Rejection, reject } from './reject.js';
 import type { Account, Currency, Hold, HoldLeg, Line, Overlay } from './state.js';
 
 /** Longest a two-phase transfer may stay pending. */
@@ -45,17 +54,6 @@ export interface Applied {
 }
 
 type Outcome = Result<Applied>;
-
-/** Expected failures inside apply are thrown as Rejection and returned as values at the edge. */
-class Rejection extends Error {
-  constructor(readonly error: WebWalletError) {
-    super(error.message);
-  }
-}
-
-function reject(code: ErrorCode, details: ErrorDetails = {}): never {
-  throw new Rejection(new WebWalletError(code, details));
-}
 
 /**
  * Applies one prepared transaction to an overlay. Deterministic: the same state, transaction and
@@ -76,6 +74,8 @@ function dispatch(view: Overlay, p: PreparedTransaction, ctx: ApplyContext): App
   switch (p.tx.type) {
     case 'ledger.account.create':
       return createAccount(view, p, p.tx.body, ctx);
+    case 'ledger.account.update':
+      return updateAccount(view, p, p.tx.body);
     case 'ledger.currency.issue':
       return issueCurrency(view, p, p.tx.body, ctx);
     case 'ledger.trust.set':
@@ -83,7 +83,7 @@ function dispatch(view: Overlay, p: PreparedTransaction, ctx: ApplyContext): App
     case 'ledger.holder.set':
       return setHolder(view, p, p.tx.body);
     case 'ledger.transfer':
-      return p.tx.body.pending ? holdTransfer(view, p, p.tx.body, ctx) : transfer(view, p, p.tx.body);
+      return p.tx.body.pending ? holdTransfer(view, p, p.tx.body, ctx) : transfer(view, p, p.tx.body, ctx);
     case 'ledger.transfer.post':
       return postHold(view, p, p.tx.body, ctx);
     case 'ledger.transfer.void':
@@ -91,35 +91,59 @@ function dispatch(view: Overlay, p: PreparedTransaction, ctx: ApplyContext): App
     case 'ledger.transfer.expire':
       return expireHold(view, p.tx.body, ctx);
     case 'ledger.payment':
-      return pay(view, p, p.tx.body);
+      return pay(view, p, p.tx.body, ctx);
   }
 }
 
 // --- authorization -----------------------------------------------------------------------------
 
+/** Authorized at the account's full threshold (or by the node, for custodial accounts). */
 function isAuthorized(account: Account, p: PreparedTransaction): boolean {
   if (account.custodial) return p.nodeAuthorized;
-  let signed = 0;
-  for (const key of account.keys) if (p.signers.includes(key)) signed++;
-  return signed >= account.threshold;
+  return signatureCount(account, p.signers) >= account.threshold;
 }
 
 function requireAccount(view: Overlay, id: string): Account {
   return view.account(id) ?? reject('account_not_found', { account: id });
 }
 
+function unauthorized(account: Account, p: PreparedTransaction, small?: SmallPaymentRefusal): never {
+  const details: ErrorDetails = {
+    account: account.id,
+    custodial: account.custodial,
+    threshold: account.threshold,
+    keys: account.keys,
+    signed_by: p.signers,
+  };
+  reject('authorization_insufficient', small ? { ...details, small_payment: small } : details);
+}
+
+/** Requires the account's full threshold: everything except small debits goes through here. */
 function authorize(view: Overlay, id: string, p: PreparedTransaction): Account {
   const account = requireAccount(view, id);
-  if (!isAuthorized(account, p)) {
-    reject('authorization_insufficient', {
-      account: id,
-      custodial: account.custodial,
-      threshold: account.threshold,
-      keys: account.keys,
-      signed_by: p.signers,
-    });
-  }
+  if (!isAuthorized(account, p)) unauthorized(account, p);
   return account;
+}
+
+/**
+ * Authorizes what `legs` debit from account `id`: the full threshold always does; short of it,
+ * a small-payment rule of the account may, and then the debit counts against its window.
+ */
+function authorizeDebit(
+  view: Overlay,
+  id: string,
+  p: PreparedTransaction,
+  legs: readonly HoldLeg[],
+  ctx: ApplyContext,
+): void {
+  const account = requireAccount(view, id);
+  if (isAuthorized(account, p)) return;
+  if (account.custodial || !account.spending_policy) unauthorized(account, p);
+  const scaleOf = (code: string) => requireCurrency(view, code).scale;
+  const signed = signatureCount(account, p.signers);
+  const check = checkSmallPayment(account, signed, debitsFrom(id, legs), ctx.accepted_at_ms, scaleOf);
+  if (!check.ok) unauthorized(account, p, check.refusal);
+  view.setAccount(check.account);
 }
 
 // --- amounts -----------------------------------------------------------------------------------
@@ -153,7 +177,8 @@ function createAccount(view: Overlay, p: PreparedTransaction, body: AccountCreat
   const custodial = body.account.startsWith('acc_');
   let account: Account;
   if (custodial) {
-    if (body.keys || body.threshold) reject('transaction_invalid', { reason: 'custodial accounts have no keys' });
+    if (body.keys || body.threshold || body.spending_policy)
+      reject('transaction_invalid', { reason: 'custodial accounts have no keys, threshold or spending policy' });
     account = {
       id: body.account,
       keys: [],
@@ -161,6 +186,8 @@ function createAccount(view: Overlay, p: PreparedTransaction, body: AccountCreat
       custodial,
       allow_rippling: body.allow_rippling ?? false,
       created_seq: ctx.seq,
+      spending_policy: null,
+      small_spent: [],
     };
   } else {
     const keys = body.keys ?? [body.account];
@@ -175,6 +202,8 @@ function createAccount(view: Overlay, p: PreparedTransaction, body: AccountCreat
       custodial,
       allow_rippling: body.allow_rippling ?? false,
       created_seq: ctx.seq,
+      spending_policy: policyFromBody(view, body.spending_policy, threshold),
+      small_spent: [],
     };
   }
   if (!isAuthorized(account, p)) {
@@ -187,6 +216,39 @@ function createAccount(view: Overlay, p: PreparedTransaction, body: AccountCreat
   }
   view.setAccount(account);
   return { accounts: [account.id] };
+}
+
+/**
+ * Replaces keys, threshold and spending policy. The current full threshold must sign (a
+ * small-payment threshold never changes an account), and so must the new threshold of the new
+ * keys: an update cannot leave the account to keys nobody holds. Earlier transactions stay
+ * checked against the keys of their time, because the log is replayed in order.
+ */
+function updateAccount(view: Overlay, p: PreparedTransaction, body: AccountUpdate): Applied {
+  if (requireAccount(view, body.account).custodial)
+    reject('transaction_invalid', { reason: 'custodial accounts have no keys: the node authorizes them' });
+  const current = authorize(view, body.account, p);
+  if (body.threshold > body.keys.length)
+    reject('transaction_invalid', { field: 'threshold', reason: 'threshold is larger than the number of keys' });
+  const spending_policy = policyFromBody(view, body.spending_policy, body.threshold);
+  const updated: Account = {
+    ...current,
+    keys: body.keys,
+    threshold: body.threshold,
+    spending_policy,
+    small_spent: keptSpent(current.small_spent, spending_policy),
+  };
+  if (!isAuthorized(updated, p)) {
+    reject('authorization_insufficient', {
+      account: updated.id,
+      reason: 'the new keys must sign too, at least the new threshold of them',
+      threshold: updated.threshold,
+      keys: updated.keys,
+      signed_by: p.signers,
+    });
+  }
+  view.setAccount(updated);
+  return { accounts: [updated.id] };
 }
 
 function issueCurrency(view: Overlay, p: PreparedTransaction, body: CurrencyIssue, ctx: ApplyContext): Applied {
@@ -329,9 +391,9 @@ function feeIssuers(legs: readonly PricedLeg[]): string[] {
   return legs.filter((l) => l.fee > 0n).map((l) => l.currencyInfo.issuer);
 }
 
-function transfer(view: Overlay, p: PreparedTransaction, body: Transfer): Applied {
+function transfer(view: Overlay, p: PreparedTransaction, body: Transfer, ctx: ApplyContext): Applied {
   const legs = priceLegs(view, body.legs);
-  for (const from of new Set(legs.map((l) => l.from))) authorize(view, from, p);
+  for (const from of new Set(legs.map((l) => l.from))) authorizeDebit(view, from, p, legs, ctx);
   for (const leg of legs) moveFunds(view, leg);
   return { accounts: legAccounts(legs, feeIssuers(legs)) };
 }
@@ -466,8 +528,19 @@ function suppliedPath(view: Overlay, body: Payment): Hop[] {
  * payee: each intermediary receives what it pays on plus the issuer's fee on that hop, so it ends
  * where it started; the payer's total, fees included, must stay within send_max.
  */
-function pay(view: Overlay, p: PreparedTransaction, body: Payment): Applied {
-  authorize(view, body.from, p);
+function pay(view: Overlay, p: PreparedTransaction, body: Payment, ctx: ApplyContext): Applied {
+  const payer = requireAccount(view, body.from);
+  // Without the full threshold, refuse before path finding unless a small-payment rule could apply.
+  if (!isAuthorized(payer, p)) {
+    const rule = payer.spending_policy?.small_payments.find((r) => r.currency === body.send_max.currency);
+    if (payer.custodial || !rule) unauthorized(payer, p);
+    if (signatureCount(payer, p.signers) < rule.threshold)
+      unauthorized(payer, p, {
+        reason: 'fewer signatures than even the small-payment threshold',
+        currency: rule.currency,
+        threshold: rule.threshold,
+      });
+  }
   requireAccount(view, body.to);
   if (body.from === body.to) reject('leg_invalid', { reason: 'the payer is the payee' });
   const deliverCurrency = requireCurrency(view, body.deliver.currency);
@@ -497,6 +570,7 @@ function pay(view: Overlay, p: PreparedTransaction, body: Payment): Applied {
       hops: hops.length,
     });
   }
+  authorizeDebit(view, body.from, p, legs, ctx);
   for (const leg of legs) moveFunds(view, leg);
   return { accounts: legAccounts(legs, feeIssuers(legs)) };
 }

@@ -10,6 +10,41 @@ export interface Account {
   readonly custodial: boolean;
   readonly allow_rippling: boolean;
   readonly created_seq: number;
+  /** Lower thresholds for small payments; null when every debit needs `threshold`. */
+  readonly spending_policy: SpendingPolicy | null;
+  /** Recent debits made with a small-payment threshold, per currency, for the rolling caps. */
+  readonly small_spent: readonly SmallSpent[];
+}
+
+/** One currency's small-payment rule, amounts in minor units. */
+export interface SmallPaymentLimit {
+  readonly currency: string;
+  readonly amount_max: bigint;
+  readonly threshold: number;
+  readonly window_ms: number;
+  readonly window_amount_max: bigint;
+}
+
+export interface SpendingPolicy {
+  /** At most one per currency. */
+  readonly small_payments: readonly SmallPaymentLimit[];
+}
+
+/**
+ * Small-payment debits of one currency, summed per time slice (1/64 of the window) so the record
+ * stays bounded however many payments there are. A slice keeps the time of its latest debit and
+ * counts until that one leaves the window: the cap may hold a debit up to one slice longer than
+ * window_ms, never shorter.
+ */
+export interface SmallSpent {
+  readonly currency: string;
+  readonly slices: readonly SpentSlice[];
+}
+
+export interface SpentSlice {
+  /** accepted_at of the latest debit in the slice. */
+  readonly at_ms: number;
+  readonly amount: bigint;
 }
 
 export interface Currency {

@@ -42,6 +42,45 @@ export const AmountText = Type.String({
 });
 export const HashHex = Type.String({ pattern: '^[0-9a-f]{64}$', description: '32 bytes as lower-case hex.' });
 
+/** Most small-payment rules an account may carry (at most one per currency). */
+export const SMALL_PAYMENT_RULES_MAX = 4;
+/** Shortest rolling window of a small-payment rule: one minute. */
+export const SPENDING_WINDOW_MS_MIN = 60_000;
+/** Longest rolling window of a small-payment rule: 31 days, so a monthly budget fits. */
+export const SPENDING_WINDOW_MS_MAX = 31 * 24 * 3600_000;
+
+export const SmallPaymentRule = strict(
+  {
+    currency: CurrencyCode,
+    amount_max: Type.Unsafe<string>({
+      ...AmountText,
+      description:
+        'A ledger.transfer or ledger.payment that debits the account at most this much of `currency` (fees included, one currency only) needs only `threshold` signatures.',
+    }),
+    threshold: Type.Integer({
+      minimum: 1,
+      maximum: ACCOUNT_KEYS_MAX - 1,
+      description: "Signatures a small payment needs; lower than the account's threshold.",
+    }),
+    window_ms: Type.Integer({
+      minimum: SPENDING_WINDOW_MS_MIN,
+      maximum: SPENDING_WINDOW_MS_MAX,
+      description: 'Length of the rolling window that caps the sum of small payments, e.g. 86400000 for a day.',
+    }),
+    window_amount_max: Type.Unsafe<string>({
+      ...AmountText,
+      description:
+        'Most that payments made with the lower threshold may add up to within any window_ms; beyond it every payment needs the full threshold. At least amount_max.',
+    }),
+  },
+  'Per-currency rule: small payments need fewer signatures, within a rolling cap.',
+);
+
+export const SpendingPolicy = strict(
+  { small_payments: Type.Array(SmallPaymentRule, { maxItems: SMALL_PAYMENT_RULES_MAX }) },
+  "How many signatures a payment needs by its amount. Anything no rule covers (larger amounts, other or several currencies, pending transfers, trust lines, account changes) needs the account's full threshold.",
+);
+
 export const AccountCreateBody = strict(
   {
     id: ClientId,
@@ -50,8 +89,21 @@ export const AccountCreateBody = strict(
     keys: Type.Optional(Type.Array(PublicKeyText, { minItems: 1, maxItems: ACCOUNT_KEYS_MAX, uniqueItems: true })),
     threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: ACCOUNT_KEYS_MAX })),
     allow_rippling: Type.Optional(Type.Boolean({ description: 'Let multi-hop payments pass through this account.' })),
+    spending_policy: Type.Optional(SpendingPolicy),
   },
   'Opens an account. Self-custody: signed by `threshold` of `keys` (default: the account key alone). Custodial ("acc_…"): node-authorized.',
+);
+
+export const AccountUpdateBody = strict(
+  {
+    id: ClientId,
+    created_at: Timestamp,
+    account: AccountId,
+    keys: Type.Array(PublicKeyText, { minItems: 1, maxItems: ACCOUNT_KEYS_MAX, uniqueItems: true }),
+    threshold: Type.Integer({ minimum: 1, maximum: ACCOUNT_KEYS_MAX }),
+    spending_policy: Type.Optional(SpendingPolicy),
+  },
+  "Replaces a self-custody account's keys, threshold and spending policy (none when omitted) from the next transaction on. Signed by the account's current threshold of its current keys (never a small-payment threshold), and by the new threshold of the new keys, so the account stays usable.",
 );
 
 export const CurrencyIssueBody = strict(
@@ -163,6 +215,7 @@ export const TransferExpireBody = strict(
 
 export const TRANSACTION_TYPES = {
   'ledger.account.create': AccountCreateBody,
+  'ledger.account.update': AccountUpdateBody,
   'ledger.currency.issue': CurrencyIssueBody,
   'ledger.trust.set': TrustSetBody,
   'ledger.holder.set': HolderSetBody,
@@ -179,6 +232,8 @@ export const SYSTEM_TYPES: ReadonlySet<string> = new Set(['ledger.transfer.expir
 export const TRANSACTION_VERSION = 1;
 
 export type AccountCreate = Static<typeof AccountCreateBody>;
+export type AccountUpdate = Static<typeof AccountUpdateBody>;
+export type SpendingPolicyBody = Static<typeof SpendingPolicy>;
 export type CurrencyIssue = Static<typeof CurrencyIssueBody>;
 export type TrustSet = Static<typeof TrustSetBody>;
 export type HolderSet = Static<typeof HolderSetBody>;
@@ -191,6 +246,7 @@ export type Payment = Static<typeof PaymentBody>;
 
 export type TransactionBody =
   | { type: 'ledger.account.create'; body: AccountCreate }
+  | { type: 'ledger.account.update'; body: AccountUpdate }
   | { type: 'ledger.currency.issue'; body: CurrencyIssue }
   | { type: 'ledger.trust.set'; body: TrustSet }
   | { type: 'ledger.holder.set'; body: HolderSet }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { MerkleNode } from '../chain/merkle-log.js';
 import type { Account, Currency, Hold, Line } from '../engine/state.js';
-import { legsFromJson, legsToJson } from './codec.js';
+import { legsFromJson, legsToJson, policyFromJson, policyToJson, spentFromJson, spentToJson } from './codec.js';
 import type {
   AccountRecord,
   CommitBatch,
@@ -15,13 +15,13 @@ import type {
 } from './storage.js';
 
 /**
- * Schema, version 1: the SQLite schema in PostgreSQL types. Keys and ordered columns use the "C"
+ * Schema migrations, applied in order (never edit one that has shipped): the SQLite schema in PostgreSQL types. Keys and ordered columns use the "C"
  * collation so ordering (currencies by code, lines by currency) is bytewise, as in SQLite,
  * whatever the database's locale. Signed documents stay TEXT and legs/keys are JSON (not JSONB)
  * so they come back byte for byte as written. The lines CHECK computes in numeric because bigint
  * arithmetic would overflow near 2^63 where SQLite's would not.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE transactions (
@@ -90,6 +90,11 @@ const MIGRATIONS: readonly string[] = [
     document TEXT NOT NULL
   );
   `,
+  // 2: spending policies (ledger.account.update can change keys, threshold and policy in place).
+  // Amounts inside the JSON are minor units as decimal strings; see storage/codec.ts.
+  `
+  ALTER TABLE accounts ADD COLUMN spending_policy JSON, ADD COLUMN small_spent JSON NOT NULL DEFAULT '[]';
+  `,
 ];
 
 export interface PostgresOptions {
@@ -106,7 +111,8 @@ export interface PostgresOptions {
 const TX_COLUMNS = 'seq, id, hash, type, accepted_at, node_authorized, document';
 const TX_COLUMNS_T = 't.seq, t.id, t.hash, t.type, t.accepted_at, t.node_authorized, t.document';
 const BLOCK_COLUMNS = 'height, hash, tree_size, timestamp, document';
-const ACCOUNT_COLUMNS = 'id, keys::text AS keys, threshold, custodial, allow_rippling, created_seq';
+const ACCOUNT_COLUMNS =
+  'id, keys::text AS keys, threshold, custodial, allow_rippling, created_seq, spending_policy::text AS spending_policy, small_spent::text AS small_spent';
 const CURRENCY_COLUMNS = 'code, scale, issuer, max_supply, transfer_fee_bps, created_seq';
 const LINE_COLUMNS = 'holder, currency, balance, held, trust_limit, credit_limit, frozen';
 const HOLD_COLUMNS = 'id, seq, legs::text AS legs, expires_at, hashlock, state, closed_seq';
@@ -135,6 +141,8 @@ interface AccountRow {
   custodial: boolean;
   allow_rippling: boolean;
   created_seq: string;
+  spending_policy: string | null;
+  small_spent: string;
 }
 interface CurrencyRow {
   code: string;
@@ -203,6 +211,8 @@ function toAccount(r: AccountRow): Account {
     custodial: r.custodial,
     allow_rippling: r.allow_rippling,
     created_seq: Number(r.created_seq),
+    spending_policy: policyFromJson(r.spending_policy),
+    small_spent: spentFromJson(r.small_spent),
   };
 }
 function toCurrency(r: CurrencyRow): Currency {
@@ -251,9 +261,10 @@ const WRITES = {
   transactions: `INSERT INTO transactions (seq, id, hash, type, accepted_at, node_authorized, document)
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::text[], $5::bigint[], $6::boolean[], $7::text[])`,
   accountEntries: `INSERT INTO account_entries (account, seq) SELECT * FROM unnest($1::text[], $2::bigint[])`,
-  accounts: `INSERT INTO accounts (id, keys, threshold, custodial, allow_rippling, created_seq)
-    SELECT * FROM unnest($1::text[], $2::json[], $3::integer[], $4::boolean[], $5::boolean[], $6::bigint[])
-    ON CONFLICT (id) DO UPDATE SET keys = excluded.keys, threshold = excluded.threshold, allow_rippling = excluded.allow_rippling`,
+  accounts: `INSERT INTO accounts (id, keys, threshold, custodial, allow_rippling, created_seq, spending_policy, small_spent)
+    SELECT * FROM unnest($1::text[], $2::json[], $3::integer[], $4::boolean[], $5::boolean[], $6::bigint[], $7::json[], $8::json[])
+    ON CONFLICT (id) DO UPDATE SET keys = excluded.keys, threshold = excluded.threshold, allow_rippling = excluded.allow_rippling,
+      spending_policy = excluded.spending_policy, small_spent = excluded.small_spent`,
   currencies: `INSERT INTO currencies (code, scale, issuer, max_supply, transfer_fee_bps, created_seq)
     SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[])
     ON CONFLICT (code) DO UPDATE SET transfer_fee_bps = excluded.transfer_fee_bps`,
@@ -311,6 +322,8 @@ const accountColumns = (a: Account): unknown[] => [
   a.custodial,
   a.allow_rippling,
   int8(a.created_seq),
+  policyToJson(a.spending_policy),
+  spentToJson(a.small_spent),
 ];
 const currencyColumns = (c: Currency): unknown[] => [
   c.code,
@@ -748,6 +761,10 @@ export class PostgresStorage implements LedgerStorage {
       [int8(start), int8(end)],
     );
     return rows.map(toBlock);
+  }
+
+  async allAccounts(): Promise<Account[]> {
+    return (await this.rows<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY id`, [])).map(toAccount);
   }
 
   async allLines(): Promise<Line[]> {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Account, Currency, Hold, Line } from '../engine/state.js';
-import { legsFromJson, legsToJson } from './codec.js';
+import { legsFromJson, legsToJson, policyFromJson, policyToJson, spentFromJson, spentToJson } from './codec.js';
 import type {
   AccountRecord,
   CommitBatch,
@@ -15,10 +15,10 @@ import type {
 } from './storage.js';
 
 /**
- * Schema, version 1. CHECK constraints and unique keys repeat the ledger's rules as a second line
+ * Schema migrations, applied in order; never edit one that has shipped, add the next. CHECK constraints and unique keys repeat the ledger's rules as a second line
  * of defence: a bug in the sequencer fails the commit instead of storing an impossible state.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
   CREATE TABLE transactions (
@@ -85,6 +85,12 @@ const MIGRATIONS: readonly string[] = [
     document TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: spending policies (ledger.account.update can change keys, threshold and policy in place).
+  // Amounts inside the JSON are minor units as decimal strings; see storage/codec.ts.
+  `
+  ALTER TABLE accounts ADD COLUMN spending_policy TEXT CHECK (spending_policy IS NULL OR json_valid(spending_policy));
+  ALTER TABLE accounts ADD COLUMN small_spent TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(small_spent));
+  `,
 ];
 
 export interface SqliteOptions {
@@ -116,6 +122,9 @@ interface AccountRow {
   custodial: bigint;
   allow_rippling: bigint;
   created_seq: bigint;
+  /** Absent when a read-only handle opens a file from before migration 2. */
+  spending_policy?: string | null;
+  small_spent?: string;
 }
 interface CurrencyRow {
   code: string;
@@ -174,6 +183,8 @@ function toAccount(r: AccountRow): Account {
     custodial: r.custodial === 1n,
     allow_rippling: r.allow_rippling === 1n,
     created_seq: Number(r.created_seq),
+    spending_policy: policyFromJson(r.spending_policy),
+    small_spent: spentFromJson(r.small_spent),
   };
 }
 function toCurrency(r: CurrencyRow): Currency {
@@ -254,8 +265,10 @@ export class SqliteStorage implements LedgerStorage {
       ),
       insertEntry: db.prepare('INSERT INTO account_entries (account, seq) VALUES (?, ?)'),
       upsertAccount: db.prepare(
-        `INSERT INTO accounts (id, keys, threshold, custodial, allow_rippling, created_seq) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET keys = excluded.keys, threshold = excluded.threshold, allow_rippling = excluded.allow_rippling`,
+        `INSERT INTO accounts (id, keys, threshold, custodial, allow_rippling, created_seq, spending_policy, small_spent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET keys = excluded.keys, threshold = excluded.threshold, allow_rippling = excluded.allow_rippling,
+           spending_policy = excluded.spending_policy, small_spent = excluded.small_spent`,
       ),
       upsertCurrency: db.prepare(
         `INSERT INTO currencies (code, scale, issuer, max_supply, transfer_fee_bps, created_seq) VALUES (?, ?, ?, ?, ?, ?)
@@ -311,6 +324,8 @@ export class SqliteStorage implements LedgerStorage {
         a.custodial ? 1 : 0,
         a.allow_rippling ? 1 : 0,
         a.created_seq,
+        policyToJson(a.spending_policy),
+        spentToJson(a.small_spent),
       );
     }
     for (const c of batch.currencies)
@@ -415,6 +430,10 @@ export class SqliteStorage implements LedgerStorage {
 
   async allLines(): Promise<Line[]> {
     return (this.db.prepare('SELECT * FROM lines').all() as LineRow[]).map(toLine);
+  }
+
+  async allAccounts(): Promise<Account[]> {
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY id').all() as AccountRow[]).map(toAccount);
   }
 
   async close(): Promise<void> {

@@ -99,5 +99,7 @@ export interface LedgerStorage extends MerkleSource {
   getBlockRange(start: number, end: number): Promise<StoredBlock[]>;
   /** Stored balances of every line, for audit. */
   allLines(): Promise<Line[]>;
+  /** Every stored account with its keys, threshold and spending policy, by id, for audit. */
+  allAccounts(): Promise<Account[]>;
   close(): Promise<void>;
 }
