@@ -363,7 +363,7 @@ export const ERRORS: { readonly [C in ErrorCode]: ErrorSpec } = {
   shared_wallet_invalid: {
     status: 422,
     message:
-      'The shared wallet description is not valid: details.field and details.reason say which part (members, roles, threshold, petty cash).',
+      'The shared wallet description is not valid: details.field and details.reason say which part (members, roles, threshold, small-payment rules).',
   },
   proposal_invalid: {
     status: 422,

@@ -155,6 +155,9 @@ function plural(n: number, word: string): string {
 
 function title(review: ProposalReview, proposal: Proposal, shared: SharedWallet): string {
   if (review.kind === 'account') return `Open the shared account (${review.threshold} of ${signers(shared)} sign)`;
+  if (review.kind === 'members' && review.next) {
+    return `Change the members (${review.next.threshold} of ${signers(review.next)} sign)`;
+  }
   if (review.kind === 'trust') {
     const body = proposal.document.body as TrustSetBody;
     return `Accept ${body.currency} (up to ${body.limit})`;
@@ -208,7 +211,7 @@ function details(shared: StoredShared, review: ProposalReview, me: string): HTML
         ] as const)
       : []),
     ...(review.memo === undefined ? [] : ([['Memo', review.memo, { class: 'proposal-memo' }]] as const)),
-    ...(review.from === 'petty_cash' ? ([['From', 'the petty cash']] as const) : []),
+    ...(review.small_payment ? ([['Rule', `small payment: ${review.threshold} approval(s)`]] as const) : []),
     ['Approved by', review.approved_by.map((m) => name(m.key)).join(', '), { class: 'proposal-approvers' }],
   ]);
 }

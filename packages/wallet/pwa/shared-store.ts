@@ -85,7 +85,7 @@ export function sharedWallets(session: Session): StoredShared[] {
   return found.filter((s): s is StoredShared => s !== undefined).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The shared wallet one of whose accounts (main or petty cash) is `account`. */
+/** The shared wallet whose ledger account is `account`. */
 export function sharedByAccount(session: Session, account: string): StoredShared | undefined {
   return sharedWallets(session).find((s) => authorityOf(s.wallet, account) !== undefined);
 }

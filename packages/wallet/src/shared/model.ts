@@ -13,7 +13,9 @@ import {
  * A shared wallet: several people, each with their own key on their own devices, paying from one
  * ledger account. The ledger enforces the approval rule, not the wallet: the account is a
  * self-custody m-of-n account (`ledger.account.create` with `keys` and `threshold`), so the
- * ledger refuses any transfer that fewer than `threshold` of the members' keys signed.
+ * ledger refuses any transfer that fewer than `threshold` of the members' keys signed. Optional
+ * small-payment rules (the account's spending policy on the ledger) let small payments go with
+ * fewer signatures, within a rolling cap the ledger keeps.
  *
  * Roles: owners and spenders hold signing keys, which are the account's keys on the ledger;
  * viewers only see (their key names them, e.g. to the sync relay, but the ledger does not know
@@ -21,7 +23,7 @@ import {
  * description (names, viewers). The ledger has one key set and cannot tell them apart.
  *
  * The ledger names a self-custody account by one of its keys; a shared account takes the first
- * signing member's key. A key names at most one account, so each member should give the shared
+ * signing member's key, and keeps that name when members change (ledger.account.update). A key names at most one account, so each member should give the shared
  * wallet a key used for nothing else (e.g. `accountKeyPair(seed, n)` with an index of its own),
  * not the key of their personal account.
  */
@@ -43,18 +45,28 @@ export interface SharedMember {
   readonly role: MemberRole;
 }
 
+/** The ledger's SMALL_PAYMENT_RULES_MAX: small-payment rules per account, one per currency. */
+export const SMALL_PAYMENT_RULES_MAX = 4;
+/** The ledger's SPENDING_WINDOW_MS_MIN: the shortest rolling window, one minute. */
+export const SPENDING_WINDOW_MS_MIN = 60_000;
+/** The ledger's SPENDING_WINDOW_MS_MAX: the longest rolling window, 31 days. */
+export const SPENDING_WINDOW_MS_MAX = 31 * 24 * 3600_000;
+
 /**
- * A 1-of-n account beside the m-of-n one, for payments up to `limit` (the ledger cannot make
- * the threshold depend on the amount, see `paymentRoute`). Its id is the last signing member's
- * key, its keys are all signing members' keys, and its trust line in `currency` is set to
- * `limit`, so the ledger caps what it holds; refilling it from the main account needs the
- * main account's m approvals.
+ * The ledger's small-payment rule (its SmallPaymentRule, part of the account's spending policy):
+ * a payment that debits the account at most `amount_max` of `currency` (fees included, one
+ * currency only) needs only `threshold` signatures, as long as such payments within any
+ * `window_ms` add up to at most `window_amount_max`. That rolling cap is what stops a member from
+ * splitting a large payment into small ones. The ledger enforces it, not the wallet.
  */
-export interface PettyCash {
-  readonly account: string;
+export interface SmallPaymentRule {
   readonly currency: string;
-  /** Payments of at most this amount go through the petty cash with one signature. */
-  readonly limit: string;
+  readonly amount_max: string;
+  /** Lower than the shared wallet's threshold. */
+  readonly threshold: number;
+  readonly window_ms: number;
+  /** At least amount_max. */
+  readonly window_amount_max: string;
 }
 
 /**
@@ -69,7 +81,8 @@ export interface SharedWallet {
   readonly members: readonly SharedMember[];
   /** How many signing members must sign a payment (m of the n signing members). */
   readonly threshold: number;
-  readonly petty_cash?: PettyCash;
+  /** The account's spending policy on the ledger: fewer approvals for small payments. */
+  readonly small_payments?: readonly SmallPaymentRule[];
 }
 
 /** Which keys must sign for an account, and how many of them. */
@@ -84,11 +97,6 @@ const PUB = /^pub_[A-Za-z0-9_-]{43}$/;
 
 function invalid(field: string, reason: string): Result<never> {
   return err('shared_wallet_invalid', { field, reason });
-}
-
-/** The failure of a petty-cash operation on a shared wallet that has none. */
-export function noPettyCash(): Result<never> {
-  return invalid('petty_cash', 'no petty cash account');
 }
 
 /** Whether the member holds one of the account's keys (owners and spenders). */
@@ -110,17 +118,9 @@ export function mainAuthority(shared: SharedWallet): Authority {
   return { account: shared.account, keys: signingKeys(shared), threshold: shared.threshold };
 }
 
-/** The 1-of-n petty cash account, when the shared wallet has one. */
-export function pettyCashAuthority(shared: SharedWallet): Authority | undefined {
-  if (shared.petty_cash === undefined) return undefined;
-  return { account: shared.petty_cash.account, keys: signingKeys(shared), threshold: 1 };
-}
-
-/** The authority of one of the shared wallet's accounts, or undefined for any other account. */
+/** The authority of the shared wallet's account, or undefined for any other account. */
 export function authorityOf(shared: SharedWallet, account: string): Authority | undefined {
-  if (account === shared.account) return mainAuthority(shared);
-  const petty = pettyCashAuthority(shared);
-  return petty?.account === account ? petty : undefined;
+  return account === shared.account ? mainAuthority(shared) : undefined;
 }
 
 const publicKey: Check = (value) =>
@@ -137,10 +137,24 @@ const MEMBER_RULES = {
   role: { check: role, required: true },
 };
 
-const PETTY_CASH_RULES = {
-  account: { check: publicKey, required: true },
+const integerIn =
+  (min: number, max: number, what: string): Check =>
+  (value) =>
+    Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? undefined : what;
+
+const RULE_RULES = {
   currency: { check: currency, required: true },
-  limit: { check: positiveDecimal, required: true },
+  amount_max: { check: positiveDecimal, required: true },
+  threshold: { check: integerIn(1, SHARED_SIGNERS_MAX - 1, 'an integer of at least 1'), required: true },
+  window_ms: {
+    check: integerIn(
+      SPENDING_WINDOW_MS_MIN,
+      SPENDING_WINDOW_MS_MAX,
+      `milliseconds from ${SPENDING_WINDOW_MS_MIN} (a minute) to ${SPENDING_WINDOW_MS_MAX} (31 days)`,
+    ),
+    required: true,
+  },
+  window_amount_max: { check: positiveDecimal, required: true },
 };
 
 const anything: Check = () => undefined;
@@ -150,7 +164,7 @@ const WALLET_RULES = {
   node: { check: httpUrl, required: true },
   members: { check: anything, required: true },
   threshold: { check: anything, required: true },
-  petty_cash: { check: anything, required: false },
+  small_payments: { check: anything, required: false },
 };
 
 function checkMembers(value: unknown): Result<SharedMember[]> {
@@ -174,15 +188,30 @@ function checkMembers(value: unknown): Result<SharedMember[]> {
   return ok(members);
 }
 
-function checkPettyCash(value: unknown, keys: readonly string[]): Result<true> {
-  const problem = checkRecord(value, PETTY_CASH_RULES);
-  if (problem) return invalid(`petty_cash${problem.field ? `.${problem.field}` : ''}`, problem.reason);
-  // The main account is named by the first key; the petty cash needs another name.
-  if (keys.length < 2) return invalid('petty_cash', 'needs at least two owners or spenders');
-  if ((value as PettyCash).account !== keys[keys.length - 1]) {
-    return invalid('petty_cash.account', "the last owner's or spender's key (the ledger names an account by a key)");
+/**
+ * Checks small-payment rules as the ledger's policyFromBody does, so the wallet refuses what the
+ * ledger would. Only the currency's existence and scale are left to the ledger.
+ */
+export function checkSmallPayments(value: unknown, threshold: number): Result<SmallPaymentRule[]> {
+  if (!Array.isArray(value) || value.length > SMALL_PAYMENT_RULES_MAX) {
+    return invalid('small_payments', `a list of at most ${SMALL_PAYMENT_RULES_MAX} rules, one per currency`);
   }
-  return ok(true);
+  const seen = new Set<string>();
+  for (const [index, rule] of value.entries()) {
+    const field = `small_payments[${index}]`;
+    const problem = checkRecord(rule, RULE_RULES);
+    if (problem) return invalid(`${field}${problem.field ? `.${problem.field}` : ''}`, problem.reason);
+    const { currency: code, threshold: lower, amount_max, window_amount_max } = rule as SmallPaymentRule;
+    if (seen.has(code)) return invalid(`${field}.currency`, 'at most one rule per currency');
+    seen.add(code);
+    if (lower >= threshold) {
+      return invalid(`${field}.threshold`, `lower than the shared wallet's threshold (${threshold})`);
+    }
+    if (compareDecimal(window_amount_max, amount_max) < 0) {
+      return invalid(`${field}.window_amount_max`, 'at least amount_max');
+    }
+  }
+  return ok(value as SmallPaymentRule[]);
 }
 
 /**
@@ -205,22 +234,29 @@ export function validateSharedWallet(value: unknown): Result<SharedWallet> {
   if (!Number.isSafeInteger(threshold) || (threshold as number) < 1 || (threshold as number) > keys.length) {
     return invalid('threshold', `an integer from 1 to the number of owners and spenders (${keys.length})`);
   }
-  if (record.account !== keys[0]) {
+  // The ledger names an account by the key it was created with and keeps the name when that key
+  // leaves (ledger.account.update): the account is the first signing key, or no signing key.
+  if (typeof record.account === 'string' && record.account !== keys[0] && keys.includes(record.account)) {
     return invalid('account', "the first owner's or spender's key (the ledger names an account by one of its keys)");
   }
   if (typeof record.node === 'string' && record.node.endsWith('/')) {
     return invalid('node', 'the base URL without a trailing slash');
   }
-  if (record.petty_cash !== undefined) {
-    const petty = checkPettyCash(record.petty_cash, keys);
-    if (!petty.ok) return petty;
+  if (record.small_payments !== undefined) {
+    const rules = checkSmallPayments(record.small_payments, threshold as number);
+    if (!rules.ok) return rules;
   }
   return ok(jsonCopy(value as SharedWallet));
 }
 
 export interface SharedWalletOptions {
-  /** Adds a petty cash account for payments up to `limit` in `currency`. */
-  readonly petty_cash?: { readonly currency: string; readonly limit: string };
+  /** Fewer approvals for small payments: the ledger account's spending policy. */
+  readonly small_payments?: readonly SmallPaymentRule[];
+  /**
+   * The ledger account, when it exists already: it keeps its name after a ledger.account.update,
+   * even when the key that named it leaves. Default: the first signing member's key.
+   */
+  readonly account?: string;
 }
 
 /**
@@ -240,52 +276,88 @@ export function sharedWallet(
   options: SharedWalletOptions = {},
 ): Result<SharedWallet> {
   const keys = members.filter(canSign).map((m) => m.key);
-  const petty = options.petty_cash;
+  const rules = options.small_payments;
   return validateSharedWallet({
-    account: keys[0] ?? '',
+    account: options.account ?? keys[0] ?? '',
     node: node.replace(/\/+$/, ''),
     members,
     threshold,
-    ...(petty === undefined ? {} : { petty_cash: { account: keys[keys.length - 1] ?? '', ...petty } }),
+    // An empty list is no policy, as on the ledger: one description for one rule set.
+    ...(rules === undefined || rules.length === 0 ? {} : { small_payments: rules }),
   });
 }
 
 /**
- * The same shared wallet with a petty cash account for payments up to `limit` in `currency`.
+ * The description a shared wallet changes to (members, threshold, small-payment rules) on the same
+ * ledger account: propose it with `proposeAccountUpdate`.
  *
  * @example
- * const withPetty = withPettyCash(shared, 'EUR', '50.00');
+ * const next = changedSharedWallet(shared, [...shared.members, dan], 3, { small_payments: [] });
  */
-export function withPettyCash(shared: SharedWallet, currencyCode: string, limit: string): Result<SharedWallet> {
-  return sharedWallet(shared.members, shared.threshold, shared.node, { petty_cash: { currency: currencyCode, limit } });
+export function changedSharedWallet(
+  shared: SharedWallet,
+  members: readonly SharedMember[],
+  threshold: number,
+  options: { readonly small_payments?: readonly SmallPaymentRule[] } = {},
+): Result<SharedWallet> {
+  return sharedWallet(members, threshold, shared.node, { ...options, account: shared.account });
+}
+
+function places(texts: readonly string[]): number {
+  return Math.max(0, ...texts.map((t) => t.split('.')[1]?.length ?? 0));
+}
+
+function scaled(text: string, decimals: number): bigint {
+  const [whole = '0', fraction = ''] = text.split('.');
+  return BigInt(whole + fraction.padEnd(decimals, '0'));
 }
 
 /** Compares two non-negative decimal strings exactly: -1, 0 or 1. */
 export function compareDecimal(a: string, b: string): number {
-  const places = Math.max(a.split('.')[1]?.length ?? 0, b.split('.')[1]?.length ?? 0);
-  const scaled = (t: string) => {
-    const [whole = '0', fraction = ''] = t.split('.');
-    return BigInt(whole + fraction.padEnd(places, '0'));
-  };
-  const x = scaled(a);
-  const y = scaled(b);
+  const decimals = places([a, b]);
+  const x = scaled(a, decimals);
+  const y = scaled(b, decimals);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** The exact sum of non-negative decimal strings, e.g. ["0.5", "1.25"] gives "1.75". */
+export function sumDecimal(texts: readonly string[]): string {
+  const decimals = places(texts);
+  const total = texts
+    .reduce((sum, t) => sum + scaled(t, decimals), 0n)
+    .toString()
+    .padStart(decimals + 1, '0');
+  if (decimals === 0) return total;
+  const fraction = total.slice(-decimals).replace(/0+$/, '');
+  return total.slice(0, -decimals) + (fraction ? `.${fraction}` : '');
+}
+
 /**
- * Which account should pay: the petty cash (one signature) for a payment of at most its limit
- * in its currency, the main account (m signatures) otherwise. The ledger enforces both rules
- * through the accounts' thresholds; it cannot enforce an amount-dependent threshold on one
- * account, hence two accounts.
+ * How many approvals a transfer from the shared account needs: the small-payment rule's threshold
+ * when everything it debits is in one currency and at most that currency's amount_max, the
+ * shared wallet's threshold otherwise. The ledger decides again (it adds the issuer's fees to the
+ * debit and keeps the rolling window cap), so this is what to collect before trying.
  *
  * @example
- * paymentRoute(shared, { amount: '20.00', currency: 'EUR' }); // 'petty_cash' when its limit is 50.00 EUR
+ * paymentThreshold(shared, [{ from: shared.account, currency: 'EUR', amount: '30.00' }]); // 1 under a 50.00 EUR rule
  */
-export function paymentRoute(
+export function paymentThreshold(
   shared: SharedWallet,
-  payment: { readonly amount: string; readonly currency: string },
-): 'main' | 'petty_cash' {
-  const petty = shared.petty_cash;
-  if (petty === undefined || petty.currency !== payment.currency) return 'main';
-  return compareDecimal(payment.amount, petty.limit) <= 0 ? 'petty_cash' : 'main';
+  legs: readonly { readonly from: string; readonly currency: string; readonly amount: string }[],
+): number {
+  return smallPaymentRuleFor(shared, legs)?.threshold ?? shared.threshold;
+}
+
+/** The small-payment rule a transfer falls under, if any (see `paymentThreshold`). */
+export function smallPaymentRuleFor(
+  shared: SharedWallet,
+  legs: readonly { readonly from: string; readonly currency: string; readonly amount: string }[],
+): SmallPaymentRule | undefined {
+  const debits = legs.filter((leg) => leg.from === shared.account);
+  const currencies = new Set(debits.map((leg) => leg.currency));
+  if (currencies.size !== 1) return undefined;
+  const rule = shared.small_payments?.find((r) => currencies.has(r.currency));
+  if (rule === undefined) return undefined;
+  const total = sumDecimal(debits.map((leg) => leg.amount));
+  return compareDecimal(total, rule.amount_max) <= 0 ? rule : undefined;
 }

@@ -26,11 +26,12 @@ import {
   canSign,
   mainAuthority,
   memberOf,
-  noPettyCash,
-  paymentRoute,
-  pettyCashAuthority,
+  paymentThreshold,
   type SharedMember,
   type SharedWallet,
+  type SmallPaymentRule,
+  signingKeys,
+  validateSharedWallet,
 } from './model.js';
 
 /**
@@ -38,6 +39,10 @@ import {
  * the others approve from their own devices. A proposal is plain JSON, so it travels through
  * the wallet's sync channel; each device adds its member's signature and `mergeProposals`
  * combines the copies. Nothing here talks to a node: `submitWhenApproved` does.
+ *
+ * Each proposal names the approvals it needs (`signaturesNeeded`): a payment the shared wallet's
+ * threshold, or a small-payment rule's lower one; a change of members, threshold or rules
+ * (ledger.account.update) both the current members' threshold and the new members' threshold.
  *
  * A proposal lives at most 5 minutes: every member signs the same ledger document, whose
  * created_at the node refuses once it is more than 5 minutes from its clock (the ledger's
@@ -65,13 +70,32 @@ export interface LegBody {
   readonly amount: string;
 }
 
-/** The ledger bodies a shared account signs (the ledger's AccountCreate, TrustSet, Transfer). */
+/** The ledger's SpendingPolicy body. */
+export interface SpendingPolicyBody {
+  readonly small_payments: readonly SmallPaymentRule[];
+}
+
+/**
+ * The ledger bodies a shared account signs (the ledger's AccountCreate, AccountUpdate, TrustSet,
+ * Transfer).
+ */
 export interface AccountCreateBody {
   readonly id: string;
   readonly created_at: string;
   readonly account: string;
   readonly keys: readonly string[];
   readonly threshold: number;
+  readonly spending_policy?: SpendingPolicyBody;
+}
+
+/** Replaces the account's keys, threshold and spending policy (none when omitted). */
+export interface AccountUpdateBody {
+  readonly id: string;
+  readonly created_at: string;
+  readonly account: string;
+  readonly keys: readonly string[];
+  readonly threshold: number;
+  readonly spending_policy?: SpendingPolicyBody;
 }
 
 export interface TrustSetBody {
@@ -89,15 +113,20 @@ export interface TransferBody {
   readonly memo?: string;
 }
 
-export type ProposalBody = AccountCreateBody | TrustSetBody | TransferBody;
+export type ProposalBody = AccountCreateBody | AccountUpdateBody | TrustSetBody | TransferBody;
 
-export const PROPOSAL_DOCUMENT_TYPES = ['ledger.account.create', 'ledger.trust.set', 'ledger.transfer'] as const;
+export const PROPOSAL_DOCUMENT_TYPES = [
+  'ledger.account.create',
+  'ledger.account.update',
+  'ledger.trust.set',
+  'ledger.transfer',
+] as const;
 export type ProposalDocumentType = (typeof PROPOSAL_DOCUMENT_TYPES)[number];
 
 export interface Proposal {
   readonly type: typeof PROPOSAL_TYPE;
   readonly version: typeof PROPOSAL_VERSION;
-  /** The shared wallet's account whose keys must sign: the main account or the petty cash. */
+  /** The shared wallet's account, whose keys must sign. */
   readonly account: string;
   /** The member who proposed it ("pub_…"); their signature is on the document. */
   readonly proposer: string;
@@ -107,6 +136,11 @@ export interface Proposal {
   readonly expires_at: string;
   /** The ledger document with the signatures gathered so far, sorted by key. */
   readonly document: SignedDocument<ProposalBody>;
+  /**
+   * ledger.account.update only: the shared wallet as it will be (names and roles included, which
+   * the ledger does not hold). Once the ledger accepts the update, it is the shared wallet.
+   */
+  readonly next?: SharedWallet;
 }
 
 export interface ProposeOptions {
@@ -131,15 +165,37 @@ function refused(account: string, key: string, reason: string): Result<never> {
   return err('authorization_insufficient', { account, key, reason });
 }
 
-/** Why `key` may not sign for the authority, or undefined when it may. */
-function signerProblem(shared: SharedWallet, authority: Authority, key: string): Result<never> | undefined {
-  const member = memberOf(shared, key);
-  if (member === undefined) return refused(authority.account, key, 'not a member of this shared wallet');
+/** Why `key` may not sign for the authorities, or undefined when it may. */
+function signerProblem(
+  shared: SharedWallet,
+  authorities: readonly Authority[],
+  key: string,
+  next?: SharedWallet,
+): Result<never> | undefined {
+  const account = shared.account;
+  const member = memberOf(shared, key) ?? (next && memberOf(next, key));
+  if (member === undefined) return refused(account, key, 'not a member of this shared wallet');
   if (!canSign(member)) {
-    return refused(authority.account, key, 'viewers hold no signing key: the ledger would not count the signature');
+    return refused(account, key, 'viewers hold no signing key: the ledger would not count the signature');
   }
-  return authority.keys.includes(key) ? undefined : refused(authority.account, key, 'not one of the account keys');
+  return keysOf(authorities).includes(key) ? undefined : refused(account, key, 'not one of the account keys');
 }
+
+/** Every key whose signature counts for one of the authorities. */
+function keysOf(authorities: readonly Authority[]): string[] {
+  return [...new Set(authorities.flatMap((a) => a.keys))];
+}
+
+/** The ledger's spending policy body for the shared wallet's rules, or undefined for none. */
+export function spendingPolicyOf(shared: SharedWallet): SpendingPolicyBody | undefined {
+  const rules = shared.small_payments ?? [];
+  return rules.length === 0 ? undefined : { small_payments: rules };
+}
+
+const samePolicy =
+  (expected: SharedWallet, what: string): Check =>
+  (value) =>
+    canonicalize(value ?? null) === canonicalize(spendingPolicyOf(expected) ?? null) ? undefined : what;
 
 const is =
   (pattern: RegExp, what: string): Check =>
@@ -152,24 +208,34 @@ const equals =
   (value) =>
     value === expected ? undefined : what;
 
-function bodyRules(type: ProposalDocumentType, proposal: Proposal, authority: Authority) {
+function accountRules(wallet: SharedWallet, which: string) {
+  return {
+    account: required(equals(wallet.account, "the shared wallet's account")),
+    keys: required((v) =>
+      Array.isArray(v) && canonicalize(v) === canonicalize(signingKeys(wallet))
+        ? undefined
+        : `the ${which} signing members' keys, in member order`,
+    ),
+    threshold: required(equals(wallet.threshold, `the ${which} threshold`)),
+    spending_policy: {
+      check: samePolicy(wallet, `the ${which} small-payment rules`),
+      required: spendingPolicyOf(wallet) !== undefined,
+    },
+  };
+}
+
+function bodyRules(type: ProposalDocumentType, proposal: Proposal, shared: SharedWallet) {
   const common = {
     id: required(is(TRANSACTION_ID, '1 to 64 letters, digits, "_" or "-"')),
     created_at: required(equals(proposal.created_at, "the proposal's created_at")),
   };
-  const own = equals(authority.account, "the shared wallet's account");
+  const own = equals(shared.account, "the shared wallet's account");
   switch (type) {
     case 'ledger.account.create':
-      return {
-        ...common,
-        account: required(own),
-        keys: required((v) =>
-          Array.isArray(v) && canonicalize(v) === canonicalize(authority.keys)
-            ? undefined
-            : "the signing members' keys, in member order",
-        ),
-        threshold: required(equals(authority.threshold, "the shared wallet's threshold")),
-      };
+      return { ...common, ...accountRules(shared, "shared wallet's") };
+    // checkNext made sure the proposal carries the next description.
+    case 'ledger.account.update':
+      return { ...common, ...accountRules(proposal.next as SharedWallet, 'new') };
     case 'ledger.trust.set':
       return {
         ...common,
@@ -180,7 +246,7 @@ function bodyRules(type: ProposalDocumentType, proposal: Proposal, authority: Au
     case 'ledger.transfer':
       return {
         ...common,
-        legs: required((v) => legsProblem(v, authority.account)),
+        legs: required((v) => legsProblem(v, shared.account)),
         memo: {
           check: (v: unknown) =>
             typeof v === 'string' && v.length <= MEMO_LENGTH_MAX ? undefined : `at most ${MEMO_LENGTH_MAX} characters`,
@@ -216,6 +282,7 @@ const PROPOSAL_RULES = {
   created_at: required(timestamp),
   expires_at: required(timestamp),
   document: required(() => undefined),
+  next: { check: () => undefined, required: false },
 };
 
 function lifetimeProblem(proposal: Proposal): Result<never> | undefined {
@@ -224,12 +291,13 @@ function lifetimeProblem(proposal: Proposal): Result<never> | undefined {
   return invalid('expires_at', `after created_at, by at most ${PROPOSAL_LIFETIME_MAX_MS / 60_000} minutes`);
 }
 
-/** The signatures the ledger will count: valid, by the authority's keys, one per key, sorted. */
-function countedSignatures(document: SignedDocument, authority: Authority): DocumentSignature[] {
+/** The signatures the ledger will count: valid, by the authorities' keys, one per key, sorted. */
+function countedSignatures(document: SignedDocument, authorities: readonly Authority[]): DocumentSignature[] {
+  const keys = keysOf(authorities);
   const payload = signingPayload(document.type, document.version, documentId(document.body));
   const byKey = new Map<string, string>();
   for (const entry of document.signatures) {
-    if (!authority.keys.includes(entry.key) || !signatureValid(entry, payload)) continue;
+    if (!keys.includes(entry.key) || !signatureValid(entry, payload)) continue;
     const seen = byKey.get(entry.key);
     // Ed25519 signatures are deterministic, so two valid ones for one key only come from an
     // unusual signer; keeping the smaller makes every device pick the same.
@@ -248,10 +316,62 @@ function withSignatures(proposal: Proposal, signatures: DocumentSignature[]): Pr
   return { ...proposal, document: { ...proposal.document, signatures } };
 }
 
+/** What a proposal needs, besides its authorities' thresholds. */
+export interface RequirementOptions {
+  /**
+   * Count a payment against the shared wallet's full threshold even when a small-payment rule
+   * covers its amount: after the ledger refused it under the rule (its rolling window cap is
+   * reached), `submitWhenApproved` says so with details.full_threshold.
+   */
+  readonly full_threshold?: boolean;
+}
+
+/**
+ * The authorities whose thresholds the proposal must each meet: the shared account's (with a
+ * small-payment rule's lower threshold for a small transfer); for ledger.account.update also the
+ * new keys with the new threshold, as the ledger wants both.
+ */
+export function requiredAuthorities(
+  proposal: Proposal,
+  shared: SharedWallet,
+  options: RequirementOptions = {},
+): Authority[] {
+  const main = mainAuthority(shared);
+  const document = proposal.document;
+  if (document.type === 'ledger.transfer' && options.full_threshold !== true) {
+    return [{ ...main, threshold: paymentThreshold(shared, (document.body as TransferBody).legs) }];
+  }
+  if (document.type === 'ledger.account.update' && proposal.next !== undefined) {
+    return [main, { ...mainAuthority(proposal.next), account: shared.account }];
+  }
+  return [main];
+}
+
+function neededFor(authorities: readonly Authority[], signatures: readonly DocumentSignature[]): number {
+  const signed = (a: Authority) => signatures.filter((s) => a.keys.includes(s.key)).length;
+  return Math.max(0, ...authorities.map((a) => a.threshold - signed(a)));
+}
+
+/** Why the next description of an account update is not one, or undefined when it is. */
+function nextProblem(proposal: Proposal, shared: SharedWallet): Result<never> | undefined {
+  const isUpdate = proposal.document?.type === 'ledger.account.update';
+  if (!isUpdate) return proposal.next === undefined ? undefined : invalid('next', 'only for ledger.account.update');
+  const next = validateSharedWallet(proposal.next);
+  if (!next.ok) {
+    const { field, reason } = next.error.details as { field?: string; reason?: string };
+    return invalid(`next${field ? `.${field}` : ''}`, String(reason));
+  }
+  if (next.value.account !== shared.account || next.value.node !== shared.node) {
+    return invalid('next', "the same account on the same node as the shared wallet's");
+  }
+  return undefined;
+}
+
 /**
  * Checks a proposal against the shared wallet: its shape, that its document is one the account
  * signs and says what it should (a transfer pays only from the shared account; an account
- * creation lists exactly the members' keys and the threshold), and that the proposer, a signing
+ * creation lists exactly the members' keys, the threshold and the small-payment rules; an account
+ * update exactly those of the description it carries in `next`), and that the proposer, a signing
  * member, signed it. `proposal_invalid` with details {field, reason} otherwise. Returns the
  * proposal keeping only the signatures the ledger will count, sorted by key.
  */
@@ -259,8 +379,9 @@ export function checkProposal(value: unknown, shared: SharedWallet): Result<Prop
   const problem = checkRecord(value, PROPOSAL_RULES);
   if (problem) return invalid(problem.field, problem.reason);
   const proposal = value as Proposal;
-  const authority = authorityOf(shared, proposal.account);
-  if (authority === undefined) return invalid('account', "not one of the shared wallet's accounts");
+  if (authorityOf(shared, proposal.account) === undefined) {
+    return invalid('account', "not the shared wallet's account");
+  }
   const lifetime = lifetimeProblem(proposal);
   if (lifetime) return lifetime;
   const parsed = parseDocument(proposal.document);
@@ -271,12 +392,17 @@ export function checkProposal(value: unknown, shared: SharedWallet): Result<Prop
   if (!PROPOSAL_DOCUMENT_TYPES.includes(type) || document.version !== LEDGER_VERSION) {
     return invalid('document.type', `one of ${PROPOSAL_DOCUMENT_TYPES.join(', ')}, version ${LEDGER_VERSION}`);
   }
-  const bodyProblem = checkRecord(document.body, bodyRules(type, proposal, authority));
+  const next = nextProblem(proposal, shared);
+  if (next) return next;
+  const bodyProblem = checkRecord(document.body, bodyRules(type, proposal, shared));
   if (bodyProblem) return invalid(`document.body.${bodyProblem.field}`, bodyProblem.reason);
-  if (!authority.keys.includes(proposal.proposer) || !memberOf(shared, proposal.proposer)) {
+  if (!signingKeys(shared).includes(proposal.proposer)) {
     return invalid('proposer', 'a signing member of the shared wallet');
   }
-  const signatures = countedSignatures(document, authority);
+  if (type === 'ledger.account.update' && memberOf(shared, proposal.proposer)?.role !== 'owner') {
+    return invalid('proposer', 'an owner: only owners change the members, threshold or rules');
+  }
+  const signatures = countedSignatures(document, requiredAuthorities(proposal, shared));
   if (!signatures.some((s) => s.key === proposal.proposer)) {
     return invalid('proposer', "the proposer's signature is missing or does not verify");
   }
@@ -284,24 +410,24 @@ export function checkProposal(value: unknown, shared: SharedWallet): Result<Prop
   return ok(withSignatures(jsonCopy(proposal), signatures));
 }
 
-function checked(proposal: Proposal, shared: SharedWallet): { proposal: Proposal; authority: Authority } {
+function checked(proposal: Proposal, shared: SharedWallet): Proposal {
   const result = checkProposal(proposal, shared);
   if (!result.ok) throw new TypeError(`not a proposal of this shared wallet: ${result.error.message}`);
-  return { proposal: result.value, authority: authorityOf(shared, proposal.account) as Authority };
+  return result.value;
 }
 
 // --- making and approving ------------------------------------------------------------------------
 
 async function propose(
   shared: SharedWallet,
-  authority: Authority,
   type: ProposalDocumentType,
   fields: Record<string, unknown>,
   proposer: KeyPair,
   options: ProposeOptions,
+  next?: SharedWallet,
 ): Promise<Result<Proposal>> {
   const key = encodePrefixed('pub', proposer.publicKey);
-  const refusal = signerProblem(shared, authority, key);
+  const refusal = signerProblem(shared, [mainAuthority(shared)], key);
   if (refusal) return refusal;
   const lifetime = options.lifetime_ms ?? PROPOSAL_LIFETIME_DEFAULT_MS;
   if (!Number.isSafeInteger(lifetime) || lifetime < 1 || lifetime > PROPOSAL_LIFETIME_MAX_MS) {
@@ -314,32 +440,22 @@ async function propose(
   const proposal: Proposal = {
     type: PROPOSAL_TYPE,
     version: PROPOSAL_VERSION,
-    account: authority.account,
+    account: shared.account,
     proposer: key,
     created_at,
     expires_at: new Date(now + lifetime).toISOString(),
     document,
+    ...(next === undefined ? {} : { next }),
   };
   // Through the same check every other device applies, so a proposal made here is never one
   // the others refuse (a memo too long, an amount the ledger's pattern refuses, …).
   return checkProposal(proposal, shared);
 }
 
-export interface ProposePaymentOptions extends ProposeOptions {
-  /** Which account pays; default `paymentRoute` (the petty cash for small payments, if any). */
-  readonly from?: 'main' | 'petty_cash';
-}
-
-function routeAuthority(shared: SharedWallet, route: 'main' | 'petty_cash'): Result<Authority> {
-  if (route === 'main') return ok(mainAuthority(shared));
-  const petty = pettyCashAuthority(shared);
-  if (petty === undefined) return noPettyCash();
-  return ok(petty);
-}
-
 /**
  * A payment request (a parsed payment URI) as a proposal signed by the proposer: a
- * ledger.transfer from the shared account, waiting for the other members' approvals.
+ * ledger.transfer from the shared account, waiting for the other members' approvals (fewer when
+ * a small-payment rule covers the amount, see `paymentThreshold`).
  * `authorization_insufficient` when the proposer is a viewer or not a member;
  * `payment_uri_invalid` when the request is payable on another node than the shared account's.
  *
@@ -351,7 +467,7 @@ export async function proposePayment(
   request: PaymentRequest,
   shared: SharedWallet,
   proposer: KeyPair,
-  options: ProposePaymentOptions = {},
+  options: ProposeOptions = {},
 ): Promise<Result<Proposal>> {
   if (request.node.replace(/\/+$/, '') !== shared.node) {
     return err('payment_uri_invalid', {
@@ -359,12 +475,10 @@ export async function proposePayment(
       field: 'node',
     });
   }
-  const authority = routeAuthority(shared, options.from ?? paymentRoute(shared, request));
-  if (!authority.ok) return authority;
   const memo = request.memo ?? request.invoice;
-  const leg = { from: authority.value.account, to: request.to, currency: request.currency, amount: request.amount };
+  const leg = { from: shared.account, to: request.to, currency: request.currency, amount: request.amount };
   const fields = { legs: [leg], ...(memo === undefined ? {} : { memo }) };
-  return propose(shared, authority.value, 'ledger.transfer', fields, proposer, options);
+  return propose(shared, 'ledger.transfer', fields, proposer, options);
 }
 
 /**
@@ -378,54 +492,58 @@ export async function proposeTrust(
   currency: string,
   limit: string,
   proposer: KeyPair,
-  options: ProposePaymentOptions = {},
-): Promise<Result<Proposal>> {
-  const authority = routeAuthority(shared, options.from ?? 'main');
-  if (!authority.ok) return authority;
-  const fields = { holder: authority.value.account, currency, limit };
-  return propose(shared, authority.value, 'ledger.trust.set', fields, proposer, options);
-}
-
-/**
- * Moves `amount` from the main account to the petty cash: it needs the main account's approvals,
- * which is what bounds what one signature can spend.
- *
- * @example
- * const refill = await proposeRefill(shared, '50.00', aliceKeys);
- */
-export async function proposeRefill(
-  shared: SharedWallet,
-  amount: string,
-  proposer: KeyPair,
   options: ProposeOptions = {},
 ): Promise<Result<Proposal>> {
-  const petty = shared.petty_cash;
-  if (petty === undefined) return noPettyCash();
-  const legs = [{ from: shared.account, to: petty.account, currency: petty.currency, amount }];
-  return propose(
-    shared,
-    mainAuthority(shared),
-    'ledger.transfer',
-    { legs, memo: 'petty cash refill' },
-    proposer,
-    options,
-  );
+  const fields = { holder: shared.account, currency, limit };
+  return propose(shared, 'ledger.trust.set', fields, proposer, options);
+}
+
+function accountFields(wallet: SharedWallet): Record<string, unknown> {
+  const policy = spendingPolicyOf(wallet);
+  return {
+    account: wallet.account,
+    keys: signingKeys(wallet),
+    threshold: wallet.threshold,
+    ...(policy === undefined ? {} : { spending_policy: policy }),
+  };
 }
 
 /**
- * The ledger.account.create of one of the shared wallet's accounts, signed by the creator. The
- * ledger wants `threshold` of the new account's keys on it, so the main account's creation is a
- * proposal like a payment; the petty cash's (1-of-n) is complete at once.
+ * The ledger.account.create of the shared account, signed by the creator, with the small-payment
+ * rules as its spending policy. The ledger wants `threshold` of the new account's keys on it, so
+ * it is a proposal like a payment.
  */
 export async function proposeAccountCreation(
   shared: SharedWallet,
   creator: KeyPair,
-  options: ProposePaymentOptions = {},
+  options: ProposeOptions = {},
 ): Promise<Result<Proposal>> {
-  const authority = routeAuthority(shared, options.from ?? 'main');
-  if (!authority.ok) return authority;
-  const { account, keys, threshold } = authority.value;
-  return propose(shared, authority.value, 'ledger.account.create', { account, keys, threshold }, creator, options);
+  return propose(shared, 'ledger.account.create', accountFields(shared), creator, options);
+}
+
+/**
+ * Changes the shared wallet's members, threshold or small-payment rules: a ledger.account.update
+ * to `next` (from `changedSharedWallet`), which the ledger accepts only when the current
+ * threshold of the current signing members AND the new threshold of the new ones signed it.
+ * Once `submitWhenApproved` succeeds, its `shared_wallet` (the proposal's `next`) is the shared
+ * wallet. Only an owner proposes it (`authorization_insufficient` otherwise); a new member who
+ * holds a key may approve it too.
+ *
+ * @example
+ * const next = unwrap(changedSharedWallet(shared, [...shared.members, dan], 3));
+ * const proposal = await proposeAccountUpdate(shared, next, aliceKeys);
+ */
+export async function proposeAccountUpdate(
+  shared: SharedWallet,
+  next: SharedWallet,
+  proposer: KeyPair,
+  options: ProposeOptions = {},
+): Promise<Result<Proposal>> {
+  const key = encodePrefixed('pub', proposer.publicKey);
+  if (memberOf(shared, key)?.role !== 'owner') {
+    return refused(shared.account, key, 'only an owner changes the members, threshold or rules');
+  }
+  return propose(shared, 'ledger.account.update', accountFields(next), proposer, options, next);
 }
 
 /** Whether the proposal is past its expires_at. */
@@ -445,7 +563,8 @@ function expiredError(proposal: Proposal, now_ms: number): Result<never> {
  * Adds the member's approval (their signature on the ledger document). Checks the proposal first,
  * so a member never signs a document that says something else than what the proposal shows.
  * `authorization_insufficient` for a viewer or a non-member, `timestamp_skew` once expired,
- * `proposal_invalid` for a proposal that is not this shared wallet's.
+ * `proposal_invalid` for a proposal that is not this shared wallet's. A member an account update
+ * adds may approve it (the ledger counts the new keys for the new threshold).
  *
  * @example
  * const approved = await approve(proposal, shared, bobKeys);
@@ -461,27 +580,35 @@ export async function approve(
   if (!current.ok) return current;
   const now = options.now_ms ?? Date.now();
   if (proposalExpired(current.value, now)) return expiredError(current.value, now);
-  const authority = authorityOf(shared, current.value.account) as Authority;
-  const refusal = signerProblem(shared, authority, encodePrefixed('pub', keyPair.publicKey));
+  // Every key that may count, whatever threshold the ledger ends up asking for.
+  const authorities = requiredAuthorities(current.value, shared, { full_threshold: true });
+  const refusal = signerProblem(shared, authorities, encodePrefixed('pub', keyPair.publicKey), current.value.next);
   if (refusal) return refusal;
   const signed = await signDocument(current.value.document, keyPair);
-  return ok(withSignatures(current.value, countedSignatures(signed, authority)));
+  return ok(withSignatures(current.value, countedSignatures(signed, authorities)));
 }
 
 /**
- * How many more approvals the ledger needs: the account's threshold minus the valid signatures
- * by its keys (0 when it can be submitted). Throws for a proposal that is not this shared
- * wallet's (check it with `parseProposal` first).
+ * How many more approvals the ledger needs (0 when it can be submitted): for each required
+ * authority (`requiredAuthorities`), its threshold minus the valid signatures by its keys, the
+ * largest of these. A small payment needs its rule's threshold, unless `full_threshold` (the
+ * ledger refused it under the rule). Throws for a proposal that is not this shared wallet's
+ * (check it with `parseProposal` first).
  */
-export function signaturesNeeded(proposal: Proposal, shared: SharedWallet): number {
-  const { proposal: current, authority } = checked(proposal, shared);
-  return Math.max(0, authority.threshold - current.document.signatures.length);
+export function signaturesNeeded(proposal: Proposal, shared: SharedWallet, options: RequirementOptions = {}): number {
+  const current = checked(proposal, shared);
+  return neededFor(requiredAuthorities(current, shared, options), current.document.signatures);
+}
+
+function memberOfEither(proposal: Proposal, shared: SharedWallet, key: string): SharedMember {
+  const next = proposal.next;
+  return (memberOf(shared, key) ?? (next && memberOf(next, key))) as SharedMember;
 }
 
 /** The members whose valid signatures the proposal carries, in key order. */
 export function approvers(proposal: Proposal, shared: SharedWallet): SharedMember[] {
-  const { proposal: current } = checked(proposal, shared);
-  return current.document.signatures.map((s) => memberOf(shared, s.key) as SharedMember);
+  const current = checked(proposal, shared);
+  return current.document.signatures.map((s) => memberOfEither(current, shared, s.key));
 }
 
 /** A proposal's id: the ledger document's id ("doc_…"), the same on every copy. */
@@ -507,10 +634,10 @@ export function mergeProposals(a: Proposal, b: Proposal, shared: SharedWallet): 
   if (envelope(left.value) !== envelope(right.value)) {
     return invalid('', 'the copies are of different proposals');
   }
-  const authority = authorityOf(shared, left.value.account) as Authority;
+  const authorities = requiredAuthorities(left.value, shared, { full_threshold: true });
   const union = [...left.value.document.signatures, ...right.value.document.signatures];
   const document = { ...left.value.document, signatures: union };
-  return ok(withSignatures(left.value, countedSignatures(document, authority)));
+  return ok(withSignatures(left.value, countedSignatures(document, authorities)));
 }
 
 /** The proposal as canonical JSON (RFC 8785): equal proposals give equal text. */
@@ -544,16 +671,20 @@ export function parseProposal(input: unknown, shared: SharedWallet): Result<Prop
 /** What a member sees of a pending proposal before approving it. */
 export interface ProposalReview {
   readonly id: string;
-  readonly kind: 'payment' | 'trust' | 'account';
-  /** Which of the shared wallet's accounts it acts for. */
-  readonly from: 'main' | 'petty_cash';
+  /** `members`: a change of members, threshold or small-payment rules (ledger.account.update). */
+  readonly kind: 'payment' | 'trust' | 'account' | 'members';
   readonly proposer: SharedMember;
   /** Transfers: what goes where. */
   readonly legs: readonly LegBody[];
   readonly memo: string | undefined;
   readonly approved_by: readonly SharedMember[];
   readonly needed: number;
+  /** The approvals it needs in all: lower than the shared wallet's for a small payment. */
   readonly threshold: number;
+  /** A payment a small-payment rule covers: the ledger may still ask for more (window cap). */
+  readonly small_payment: boolean;
+  /** kind `members`: the shared wallet as it will be. */
+  readonly next: SharedWallet | undefined;
   readonly expires_at: string;
   readonly expired: boolean;
 }
@@ -566,19 +697,27 @@ export interface ProposalReview {
  * // "Alice proposes 30.00 EUR to pub_…; approved by Alice; 1 more approval needed"
  */
 export function reviewProposal(proposal: Proposal, shared: SharedWallet, now_ms: number = Date.now()): ProposalReview {
-  const { proposal: current, authority } = checked(proposal, shared);
+  const current = checked(proposal, shared);
   const body = current.document.body as Partial<TransferBody>;
-  const kinds = { 'ledger.transfer': 'payment', 'ledger.trust.set': 'trust', 'ledger.account.create': 'account' };
+  const kinds = {
+    'ledger.transfer': 'payment',
+    'ledger.trust.set': 'trust',
+    'ledger.account.create': 'account',
+    'ledger.account.update': 'members',
+  } as const;
+  const authorities = requiredAuthorities(current, shared);
+  const threshold = Math.max(...authorities.map((a) => a.threshold));
   return {
     id: proposalId(current),
-    kind: kinds[current.document.type as ProposalDocumentType] as ProposalReview['kind'],
-    from: current.account === shared.account ? 'main' : 'petty_cash',
+    kind: kinds[current.document.type as ProposalDocumentType],
     proposer: memberOf(shared, current.proposer) as SharedMember,
     legs: body.legs ?? [],
     memo: body.memo,
-    approved_by: current.document.signatures.map((s) => memberOf(shared, s.key) as SharedMember),
-    needed: Math.max(0, authority.threshold - current.document.signatures.length),
-    threshold: authority.threshold,
+    approved_by: current.document.signatures.map((s) => memberOfEither(current, shared, s.key)),
+    needed: neededFor(authorities, current.document.signatures),
+    threshold,
+    small_payment: current.document.type === 'ledger.transfer' && threshold < shared.threshold,
+    next: current.next,
     expires_at: current.expires_at,
     expired: proposalExpired(current, now_ms),
   };

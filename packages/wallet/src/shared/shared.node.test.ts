@@ -3,8 +3,11 @@
  * Victor viewer) is created with two members' signatures and funded; the ledger itself refuses a
  * payment one member signed and accepts it with two, with a receipt that verifies offline; a
  * viewer's signature does not count on the ledger either; approvals gathered on two devices are
- * merged; an expired proposal is refused by the wallet and by the ledger; and the petty cash
- * pattern gives one-signature payments up to a limit the main account's approvals fund.
+ * merged; an expired proposal is refused by the wallet and by the ledger. With a small-payment rule
+ * (the ledger's spending policy) one signature pays up to 50.00 until the rolling window cap,
+ * after which the proposal collects the full threshold; and an account update that adds a member
+ * and raises the threshold needs both the old and the new threshold, after which the old
+ * approvals no longer pay.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +28,14 @@ import { ACCOUNT_KEYS_MAX, TIMESTAMP_SKEW_MS_MAX, transaction } from '@webwallet
 import { type RunningNode, startNode } from '@webwallet/server';
 import { NodeClient } from '../node/node-client.js';
 import type { PaymentRequest } from '../pay/payment-uri.js';
-import { paymentRoute, SHARED_SIGNERS_MAX, type SharedMember, type SharedWallet, withPettyCash } from './model.js';
+import {
+  changedSharedWallet,
+  paymentThreshold,
+  SHARED_SIGNERS_MAX,
+  type SharedMember,
+  type SharedWallet,
+  type SmallPaymentRule,
+} from './model.js';
 import {
   approve,
   mergeProposals,
@@ -33,12 +43,14 @@ import {
   type Proposal,
   parseProposal,
   proposalToJson,
+  proposeAccountUpdate,
   proposePayment,
-  proposeRefill,
   proposeTrust,
+  reviewProposal,
   signaturesNeeded,
+  type TransferBody,
 } from './proposal.js';
-import { createPettyCash, createSharedAccount, submitWhenApproved, verifySharedWallet } from './submit.js';
+import { createSharedAccount, submitWhenApproved, verifySharedWallet } from './submit.js';
 
 interface Person {
   readonly keys: KeyPair;
@@ -244,40 +256,172 @@ describe('shared wallet on a real node', () => {
     assert.equal(await available(shared.account), '60.00');
   });
 
-  test('petty cash: one signature up to its limit, refilled only with the main approvals', async () => {
-    const petty = unwrap(withPettyCash(shared, CURRENCY, '50.00'));
-    const pettyAccount = petty.petty_cash?.account as string;
-    const opened = unwrap(await createPettyCash(petty, bob.keys, client));
-    assert.ok((await verifyReceipt(opened.trust.receipt, [nodeKey])).ok);
-    unwrap(await verifySharedWallet(petty, client));
+  describe('with a small-payment rule: one signature up to 50.00 EUR, 120.00 per hour', () => {
+    const RULE: SmallPaymentRule = {
+      currency: CURRENCY,
+      amount_max: '50.00',
+      threshold: 1,
+      window_ms: 3_600_000,
+      window_amount_max: '120.00',
+    };
+    let olga: Person;
+    let pete: Person;
+    let quinn: Person;
+    let dan: Person;
+    let ruled: SharedWallet;
 
-    // Filling it beyond its limit: the ledger refuses (trust_limit_exceeded), even when approved.
-    const tooMuch = unwrap(await proposeRefill(petty, '50.01', alice.keys));
-    assert.equal(await ledgerVerdict(tooMuch.document), 'authorization_insufficient', 'one signature');
-    const tooMuchApproved = unwrap(await approve(tooMuch, petty, carol.keys));
-    assert.equal(failure(await submitWhenApproved(tooMuchApproved, petty, client)).code, 'trust_limit_exceeded');
-    const refill = unwrap(await proposeRefill(petty, '50.00', alice.keys));
-    unwrap(await submitWhenApproved(unwrap(await approve(refill, petty, carol.keys)), petty, client));
-    assert.equal(await available(pettyAccount), '50.00');
-    assert.equal(await available(shared.account), '10.00');
+    /** A payment proposed by `proposer` and approved by `others`, as the wallet submits it. */
+    async function pay(amount: string, wallet: SharedWallet, proposer: Person, ...others: Person[]) {
+      let proposal = unwrap(await proposePayment(request(amount), wallet, proposer.keys));
+      for (const other of others)
+        proposal = unwrap(await approve(onAnotherDevice(proposal, wallet), wallet, other.keys));
+      return { proposal, submitted: await submitWhenApproved(proposal, wallet, client) };
+    }
 
-    // Small payments go through the petty cash with Carol's signature alone.
-    assert.equal(paymentRoute(petty, request('20.00')), 'petty_cash');
-    const small = unwrap(await proposePayment(request('20.00'), petty, carol.keys));
-    assert.equal(small.account, pettyAccount);
-    assert.equal(signaturesNeeded(small, petty), 0);
-    const paid = unwrap(await submitWhenApproved(small, petty, client));
-    assert.ok((await verifyReceipt(paid.receipt, [nodeKey])).ok);
-    assert.equal(await available(pettyAccount), '30.00');
+    async function windowSpent(): Promise<string | undefined> {
+      const view = unwrap(await client.account(ruled.account)) as {
+        spending_policy?: { small_payments: { window_spent: string }[] };
+      };
+      return view.spending_policy?.small_payments[0]?.window_spent;
+    }
 
-    // One signature cannot spend more than the petty cash holds...
-    const over = unwrap(await proposePayment(request('40.00'), petty, carol.keys, { from: 'petty_cash' }));
-    assert.equal(failure(await submitWhenApproved(over, petty, client)).code, 'insufficient_funds');
-    // ...and a larger payment is a main account proposal, which needs two.
-    assert.equal(paymentRoute(petty, request('60.00')), 'main');
-    const large = unwrap(await proposePayment(request('60.00'), petty, carol.keys));
-    assert.equal(large.account, shared.account);
-    assert.equal(await ledgerVerdict(large.document), 'authorization_insufficient');
+    before(async () => {
+      [olga, pete, quinn, dan] = await Promise.all([person(), person(), person(), person()]);
+    });
+
+    test('the rule goes into the ledger.account.create, and the ledger shows it back', async () => {
+      const members: SharedMember[] = [
+        { key: olga.key, name: 'Olga', role: 'owner' },
+        { key: pete.key, name: 'Pete', role: 'spender' },
+        { key: quinn.key, name: 'Quinn', role: 'spender' },
+      ];
+      // The wallet refuses what the ledger would: a rule needing as many signatures as the account.
+      const same = failure(
+        await createSharedAccount(members, 2, olga.keys, client, { small_payments: [{ ...RULE, threshold: 2 }] }),
+      );
+      assert.equal(same.code, 'shared_wallet_invalid');
+      assert.equal(same.details.field, 'small_payments[0].threshold');
+      const start = unwrap(await createSharedAccount(members, 2, olga.keys, client, { small_payments: [RULE] }));
+      ruled = start.shared;
+      const created = unwrap(
+        await submitWhenApproved(unwrap(await approve(start.proposal, ruled, quinn.keys)), ruled, client),
+      );
+      assert.ok((await verifyReceipt(created.receipt, [nodeKey])).ok);
+      const view = unwrap(await verifySharedWallet(ruled, client)) as unknown as { spending_policy: unknown };
+      assert.deepEqual(view.spending_policy, { small_payments: [{ ...RULE, window_spent: '0.00' }] });
+      const { small_payments: _rules, ...withoutRules } = ruled;
+      const mismatch = failure(await verifySharedWallet(withoutRules, client));
+      assert.equal(mismatch.code, 'shared_wallet_invalid');
+      assert.equal(mismatch.details.field, 'small_payments');
+
+      const trust = unwrap(await proposeTrust(ruled, CURRENCY, '10000.00', olga.keys));
+      assert.equal(signaturesNeeded(trust, ruled), 1, 'a trust line needs the full threshold');
+      unwrap(await submitWhenApproved(unwrap(await approve(trust, ruled, pete.keys)), ruled, client));
+      const fund = [{ from: issuer.key, to: ruled.account, currency: CURRENCY, amount: '500.00' }];
+      await submitAll([await transaction('ledger.transfer', { legs: fund }, [issuer.keys])]);
+      assert.equal(await available(ruled.account), '500.00');
+    });
+
+    test('a rule for a currency the ledger does not have is refused by the ledger', async () => {
+      const [x, y] = await Promise.all([person(), person()]);
+      const members: SharedMember[] = [
+        { key: x.key, name: 'X', role: 'owner' },
+        { key: y.key, name: 'Y', role: 'spender' },
+      ];
+      const start = unwrap(
+        await createSharedAccount(members, 2, x.keys, client, { small_payments: [{ ...RULE, currency: 'NOPE' }] }),
+      );
+      const approved = unwrap(await approve(start.proposal, start.shared, y.keys));
+      assert.equal(failure(await submitWhenApproved(approved, start.shared, client)).code, 'currency_not_found');
+    });
+
+    test('30.00 approved by one member is paid; 60.00 is refused with one approval and paid with two', async () => {
+      const small = await pay('30.00', ruled, pete);
+      assert.equal(signaturesNeeded(small.proposal, ruled), 0);
+      assert.equal(small.proposal.document.signatures.length, 1);
+      assert.ok((await verifyReceipt(unwrap(small.submitted).receipt, [nodeKey])).ok);
+      assert.equal(await available(ruled.account), '470.00');
+      assert.equal(await windowSpent(), '30.00');
+
+      const large = unwrap(await proposePayment(request('60.00'), ruled, pete.keys));
+      assert.equal(paymentThreshold(ruled, (large.document.body as TransferBody).legs), 2);
+      assert.equal(failure(await submitWhenApproved(large, ruled, client)).details.submitted, false);
+      const [refused] = unwrap(await client.submit([large.document]));
+      assert.equal(refused?.status === 'rejected' && refused.error.code, 'authorization_insufficient');
+      assert.match(
+        String(refused?.status === 'rejected' && (refused.error.details.small_payment as { reason: string }).reason),
+        /amount_max/,
+      );
+      unwrap(await submitWhenApproved(unwrap(await approve(large, ruled, quinn.keys)), ruled, client));
+      assert.equal(await available(ruled.account), '410.00');
+      assert.equal(await windowSpent(), '30.00', 'payments with the full threshold leave the window alone');
+    });
+
+    test('three 30.00 fill the window; the next small payment collects the full threshold', async () => {
+      for (const who of [quinn, olga]) unwrap((await pay('30.00', ruled, who)).submitted);
+      assert.equal(await windowSpent(), '90.00');
+      assert.equal(await available(ruled.account), '350.00');
+
+      const next = await pay('40.00', ruled, pete);
+      assert.equal(reviewProposal(next.proposal, ruled).small_payment, true);
+      const capped = failure(next.submitted);
+      assert.equal(capped.code, 'authorization_insufficient');
+      assert.equal(capped.details.full_threshold, true);
+      assert.equal(capped.details.needed, 1);
+      assert.match(String(capped.details.reason), /window cap.*needs 2 approvals; collect 1 more/);
+      assert.match(String((capped.details.small_payment as { reason: string }).reason), /window/);
+      assert.equal((capped.details.small_payment as { window_spent: string }).window_spent, '90.00');
+      assert.equal(signaturesNeeded(next.proposal, ruled, { full_threshold: true }), 1);
+      const approved = unwrap(await approve(next.proposal, ruled, olga.keys));
+      assert.equal(signaturesNeeded(approved, ruled, { full_threshold: true }), 0);
+      unwrap(await submitWhenApproved(approved, ruled, client));
+      assert.equal(await available(ruled.account), '310.00');
+      assert.equal(await windowSpent(), '90.00');
+      // 30.00 still fits under the cap with one signature.
+      unwrap((await pay('30.00', ruled, quinn)).submitted);
+      assert.equal(await windowSpent(), '120.00');
+      assert.equal(failure((await pay('0.01', ruled, quinn)).submitted).details.full_threshold, true);
+    });
+
+    test('adding a 4th member and raising the threshold to 3 takes both thresholds; then two old approvals no longer pay', async () => {
+      const members: SharedMember[] = [...ruled.members, { key: dan.key, name: 'Dan', role: 'spender' }];
+      const next = unwrap(changedSharedWallet(ruled, members, 3, { small_payments: [RULE] }));
+      assert.equal(
+        failure(await proposeAccountUpdate(ruled, next, pete.keys)).code,
+        'authorization_insufficient',
+        'only an owner proposes it',
+      );
+      const update = unwrap(await proposeAccountUpdate(ruled, next, olga.keys));
+      assert.equal(signaturesNeeded(update, ruled), 2);
+      assert.equal(await ledgerVerdict(update.document), 'authorization_insufficient', 'one approval');
+      const early = failure(await submitWhenApproved(update, ruled, client));
+      assert.equal(early.details.needed, 2);
+      // The old threshold met, the new one not: the ledger refuses too.
+      const twoOld = unwrap(await approve(onAnotherDevice(update, ruled), ruled, pete.keys));
+      assert.equal(signaturesNeeded(twoOld, ruled), 1);
+      const [refused] = unwrap(await client.submit([twoOld.document]));
+      assert.equal(refused?.status === 'rejected' && refused.error.code, 'authorization_insufficient');
+      assert.match(String(refused?.status === 'rejected' && refused.error.details.reason), /new keys must sign/);
+
+      // Dan approves on his device, which holds the new description's key.
+      const approved = unwrap(await approve(onAnotherDevice(twoOld, ruled), ruled, dan.keys));
+      assert.equal(signaturesNeeded(approved, ruled), 0);
+      const done = unwrap(await submitWhenApproved(approved, ruled, client));
+      assert.deepEqual(done.shared_wallet, next);
+      const view = unwrap(await verifySharedWallet(next, client));
+      assert.equal(view.threshold, 3);
+      assert.equal(failure(await verifySharedWallet(ruled, client)).code, 'shared_wallet_invalid');
+      ruled = next;
+
+      // Olga and Pete were enough before; now a large payment needs a third.
+      const large = unwrap(await proposePayment(request('60.00'), ruled, olga.keys));
+      const twoSigned = unwrap(await approve(large, ruled, pete.keys));
+      assert.equal(signaturesNeeded(twoSigned, ruled), 1);
+      assert.equal(await ledgerVerdict(twoSigned.document), 'authorization_insufficient');
+      unwrap(await submitWhenApproved(unwrap(await approve(twoSigned, ruled, dan.keys)), ruled, client));
+      assert.equal(await available(ruled.account), '220.00');
+      assert.equal(await windowSpent(), '120.00', 'the window carries over the update');
+    });
   });
 
   test('a description that does not match the ledger is refused', async () => {

@@ -1,6 +1,8 @@
 /**
- * Shared wallets without a node: the description and its checks, proposals, approvals (a viewer
- * cannot approve), expiry, the JSON that travels between devices, and merging copies of one
+ * Shared wallets without a node: the description and its checks (small-payment rules as the
+ * ledger checks them), how many approvals a proposal needs (a small payment fewer; an account
+ * update both the old and the new members' threshold), proposals, approvals (a viewer cannot
+ * approve), expiry, the JSON that travels between devices, and merging copies of one
  * proposal (a property test: commutative, associative, idempotent, the union of valid signatures).
  */
 import assert from 'node:assert/strict';
@@ -17,14 +19,19 @@ import {
 import fc from 'fast-check';
 import type { PaymentRequest } from '../pay/payment-uri.js';
 import {
+  changedSharedWallet,
   compareDecimal,
-  paymentRoute,
+  paymentThreshold,
   type SharedMember,
   type SharedWallet,
+  type SmallPaymentRule,
+  SPENDING_WINDOW_MS_MAX,
+  SPENDING_WINDOW_MS_MIN,
   sharedWallet,
   signingKeys,
+  smallPaymentRuleFor,
+  sumDecimal,
   validateSharedWallet,
-  withPettyCash,
 } from './model.js';
 import {
   approve,
@@ -37,8 +44,8 @@ import {
   proposalId,
   proposalToJson,
   proposeAccountCreation,
+  proposeAccountUpdate,
   proposePayment,
-  proposeRefill,
   reviewProposal,
   signaturesNeeded,
   type TransferBody,
@@ -79,6 +86,14 @@ const MEMBERS: SharedMember[] = [
   { key: carol.key, name: 'Carol', role: 'spender' },
 ];
 const shared: SharedWallet = unwrap(sharedWallet(MEMBERS, 2, NODE));
+const EUR_RULE: SmallPaymentRule = {
+  currency: 'EUR',
+  amount_max: '50.00',
+  threshold: 1,
+  window_ms: 86_400_000,
+  window_amount_max: '200.00',
+};
+const withRule: SharedWallet = unwrap(sharedWallet(MEMBERS, 2, NODE, { small_payments: [EUR_RULE] }));
 const payee = (await person()).key;
 const request: PaymentRequest = { node: NODE, to: payee, amount: '30.00', currency: 'EUR', memo: 'rent share' };
 
@@ -104,8 +119,30 @@ describe('shared wallet description', () => {
       [{ ...shared, members: [{ ...MEMBERS[0], role: 'admin' }] }, 'members[0].role'],
       [{ ...shared, members: [{ ...MEMBERS[0], name: '' }] }, 'members[0].name'],
       [{ ...shared, members: [{ ...MEMBERS[0], key: 'pub_short' }] }, 'members[0].key'],
-      [{ ...shared, petty_cash: { account: alice.key, currency: 'EUR', limit: '50' } }, 'petty_cash.account'],
-      [{ ...shared, petty_cash: { account: carol.key, currency: 'EUR', limit: '0' } }, 'petty_cash.limit'],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, threshold: 2 }] }, 'small_payments[0].threshold'],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, threshold: 0 }] }, 'small_payments[0].threshold'],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, amount_max: '0' }] }, 'small_payments[0].amount_max'],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, amount_max: '-1' }] }, 'small_payments[0].amount_max'],
+      [
+        { ...shared, small_payments: [{ ...EUR_RULE, window_amount_max: '49.99' }] },
+        'small_payments[0].window_amount_max',
+      ],
+      [
+        { ...shared, small_payments: [{ ...EUR_RULE, window_ms: SPENDING_WINDOW_MS_MIN - 1 }] },
+        'small_payments[0].window_ms',
+      ],
+      [
+        { ...shared, small_payments: [{ ...EUR_RULE, window_ms: SPENDING_WINDOW_MS_MAX + 1 }] },
+        'small_payments[0].window_ms',
+      ],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, currency: 'eur' }] }, 'small_payments[0].currency'],
+      [{ ...shared, small_payments: [{ ...EUR_RULE, limit: '1' }] }, 'small_payments[0].limit'],
+      [{ ...shared, small_payments: [EUR_RULE, { ...EUR_RULE }] }, 'small_payments[1].currency'],
+      [
+        { ...shared, small_payments: ['A', 'B', 'C', 'D', 'E'].map((c) => ({ ...EUR_RULE, currency: c })) },
+        'small_payments',
+      ],
+      [{ ...shared, small_payments: EUR_RULE }, 'small_payments'],
       ['text', ''],
     ];
     for (const [value, field] of cases) {
@@ -124,15 +161,55 @@ describe('shared wallet description', () => {
     assert.ok(sharedWallet(viewers, 10, NODE).ok, 'viewers do not count');
   });
 
-  test('the petty cash is named by the last signing key and takes payments up to its limit', () => {
-    const petty = unwrap(withPettyCash(shared, 'EUR', '50.00'));
-    assert.equal(petty.petty_cash?.account, carol.key);
-    assert.equal(paymentRoute(petty, { amount: '50', currency: 'EUR' }), 'petty_cash');
-    assert.equal(paymentRoute(petty, { amount: '50.01', currency: 'EUR' }), 'main');
-    assert.equal(paymentRoute(petty, { amount: '5.00', currency: 'USD' }), 'main');
-    assert.equal(paymentRoute(shared, { amount: '0.01', currency: 'EUR' }), 'main');
+  test('valid small-payment rules pass as the ledger takes them; an empty list is no rule', () => {
+    assert.deepEqual(withRule.small_payments, [EUR_RULE]);
+    assert.deepEqual(unwrap(validateSharedWallet(JSON.parse(JSON.stringify(withRule)))), withRule);
+    const four = ['EUR', 'USD', 'CHF', 'GBP'].map((c) => ({ ...EUR_RULE, currency: c }));
+    const edges = [
+      { ...EUR_RULE, window_ms: SPENDING_WINDOW_MS_MIN, window_amount_max: '50' },
+      { ...EUR_RULE, window_ms: SPENDING_WINDOW_MS_MAX },
+    ];
+    for (const rules of [four, ...edges.map((r) => [r])]) {
+      assert.ok(sharedWallet(MEMBERS, 2, NODE, { small_payments: rules }).ok, JSON.stringify(rules));
+    }
+    assert.equal(unwrap(sharedWallet(MEMBERS, 2, NODE, { small_payments: [] })).small_payments, undefined);
     const solo = unwrap(sharedWallet([MEMBERS[0] as SharedMember], 1, NODE));
-    assert.equal(code(withPettyCash(solo, 'EUR', '50.00')), 'shared_wallet_invalid', 'needs a second key to name it');
+    const refused = validateSharedWallet({ ...solo, small_payments: [EUR_RULE] });
+    assert.equal(code(refused), 'shared_wallet_invalid', 'a 1-of-n account has no lower threshold to give');
+    assert.match(reason(refused), /small_payments\[0\]\.threshold: lower than the shared wallet's threshold \(1\)/);
+  });
+
+  test('a transfer needs the rule threshold when its debit is in one currency and at most amount_max', () => {
+    const leg = (amount: string, currency = 'EUR', from = withRule.account) => ({ from, to: payee, currency, amount });
+    assert.equal(paymentThreshold(withRule, [leg('50')]), 1);
+    assert.equal(paymentThreshold(withRule, [leg('0.01')]), 1);
+    assert.equal(smallPaymentRuleFor(withRule, [leg('50.00')]), withRule.small_payments?.[0]);
+    assert.equal(paymentThreshold(withRule, [leg('50.01')]), 2, 'above amount_max');
+    assert.equal(paymentThreshold(withRule, [leg('30.00'), leg('20.01')]), 2, 'legs add up: 50.01 in all');
+    assert.equal(paymentThreshold(withRule, [leg('30.00'), leg('20')]), 1);
+    assert.equal(paymentThreshold(withRule, [leg('5.00', 'USD')]), 2, 'no rule for USD');
+    assert.equal(paymentThreshold(withRule, [leg('5.00'), leg('5.00', 'USD')]), 2, 'two currencies');
+    assert.equal(paymentThreshold(shared, [leg('0.01')]), 2, 'no rules at all');
+    const two = unwrap(
+      sharedWallet(MEMBERS, 2, NODE, { small_payments: [{ ...EUR_RULE, currency: 'USD', amount_max: '5' }, EUR_RULE] }),
+    );
+    assert.equal(paymentThreshold(two, [leg('5', 'USD')]), 1, "each currency's own rule");
+    assert.equal(paymentThreshold(two, [leg('6', 'USD')]), 2);
+    assert.equal(paymentThreshold(two, [leg('6')]), 1);
+  });
+
+  test('decimal sums are exact', () => {
+    assert.equal(sumDecimal(['0.1', '0.2']), '0.3');
+    assert.equal(sumDecimal(['30.00', '20.01']), '50.01');
+    assert.equal(sumDecimal(['0.5', '0.5']), '1');
+    assert.equal(sumDecimal(['7']), '7');
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 10n ** 25n }), { minLength: 1, maxLength: 16 }), (values) => {
+        const text = (v: bigint) => `${v / 1000n}.${(v % 1000n).toString().padStart(3, '0')}`;
+        const total = values.reduce((a, b) => a + b, 0n);
+        assert.equal(compareDecimal(sumDecimal(values.map(text)), text(total)), 0);
+      }),
+    );
   });
 
   test('decimal comparison is exact', () => {
@@ -169,7 +246,7 @@ describe('proposals and approvals', () => {
     );
     const review = reviewProposal(approved, shared, NOW);
     assert.equal(review.kind, 'payment');
-    assert.equal(review.from, 'main');
+    assert.equal(review.small_payment, false);
     assert.equal(review.proposer.name, 'Alice');
     assert.equal(review.needed, 0);
     assert.equal(review.threshold, 2);
@@ -248,18 +325,110 @@ describe('proposals and approvals', () => {
     const sneaky = { ...proposal.document.body, keys: [alice.key, bob.key, carol.key, outsider.key] };
     const signed = await signDocument({ ...proposal.document, body: sneaky, signatures: [] }, alice.keys);
     assert.equal(code(parseProposal({ ...proposal, document: signed }, shared)), 'proposal_invalid');
-    const petty = unwrap(withPettyCash(shared, 'EUR', '50.00'));
-    const pettyCreate = unwrap(await proposeAccountCreation(petty, bob.keys, { now_ms: NOW, from: 'petty_cash' }));
-    assert.equal(pettyCreate.account, carol.key);
-    assert.equal(signaturesNeeded(pettyCreate, petty), 0, 'one signature opens the 1-of-n petty cash');
-    const refill = unwrap(await proposeRefill(petty, '50.00', bob.keys, { now_ms: NOW }));
-    assert.equal(refill.account, shared.account);
-    assert.equal(signaturesNeeded(refill, petty), 1, 'refilling it takes the main account approvals');
-    const small = unwrap(await proposePayment({ ...request, amount: '20.00' }, petty, bob.keys, { now_ms: NOW }));
-    assert.equal(small.account, carol.key);
-    assert.equal(signaturesNeeded(small, petty), 0);
     const other = { ...request, node: 'https://other.example' };
     assert.equal(code(await proposePayment(other, shared, alice.keys, { now_ms: NOW })), 'payment_uri_invalid');
+  });
+
+  test('with small-payment rules: the creation carries them as its spending policy; small payments need fewer approvals', async () => {
+    const create = unwrap(await proposeAccountCreation(withRule, alice.keys, { now_ms: NOW }));
+    assert.deepEqual((create.document.body as { spending_policy?: unknown }).spending_policy, {
+      small_payments: [EUR_RULE],
+    });
+    assert.equal(signaturesNeeded(create, withRule), 1, 'opening the account takes its full threshold');
+    const body = create.document.body as unknown as Record<string, unknown>;
+    const { spending_policy: _dropped, ...withoutPolicy } = body;
+    for (const altered of [
+      withoutPolicy,
+      { ...body, spending_policy: { small_payments: [{ ...EUR_RULE, threshold: 0 }] } },
+    ]) {
+      const signed = await signDocument(
+        { ...create.document, body: altered as typeof body, signatures: [] },
+        alice.keys,
+      );
+      assert.equal(code(parseProposal({ ...create, document: signed }, withRule)), 'proposal_invalid');
+    }
+
+    const small = unwrap(await proposePayment({ ...request, amount: '50.00' }, withRule, bob.keys, { now_ms: NOW }));
+    assert.equal(small.account, withRule.account);
+    assert.equal(signaturesNeeded(small, withRule), 0, "the proposer's signature is the rule's one");
+    assert.equal(signaturesNeeded(small, withRule, { full_threshold: true }), 1, 'once the window cap is reached');
+    const review = reviewProposal(small, withRule, NOW);
+    assert.equal(review.small_payment, true);
+    assert.equal(review.threshold, 1);
+    const large = unwrap(await proposePayment({ ...request, amount: '50.01' }, withRule, bob.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(large, withRule), 1);
+    assert.equal(reviewProposal(large, withRule, NOW).small_payment, false);
+    const dollars = unwrap(
+      await proposePayment({ ...request, amount: '1.00', currency: 'USD' }, withRule, bob.keys, { now_ms: NOW }),
+    );
+    assert.equal(signaturesNeeded(dollars, withRule), 1);
+  });
+
+  test('an account update needs the old threshold of the old keys and the new threshold of the new keys', async () => {
+    const dan = await person();
+    const members = [...MEMBERS, { key: dan.key, name: 'Dan', role: 'spender' as const }];
+    const next = unwrap(changedSharedWallet(shared, members, 3, { small_payments: [EUR_RULE] }));
+    assert.equal(next.account, shared.account);
+    assert.equal(
+      code(await proposeAccountUpdate(shared, next, bob.keys, { now_ms: NOW })),
+      'authorization_insufficient',
+      'only an owner proposes it',
+    );
+    const update = unwrap(await proposeAccountUpdate(shared, next, alice.keys, { now_ms: NOW }));
+    assert.equal(update.document.type, 'ledger.account.update');
+    assert.deepEqual(update.document.body, {
+      id: (update.document.body as { id: string }).id,
+      created_at: new Date(NOW).toISOString(),
+      account: alice.key,
+      keys: [alice.key, bob.key, carol.key, dan.key],
+      threshold: 3,
+      spending_policy: { small_payments: [EUR_RULE] },
+    });
+    assert.deepEqual(update.next, next);
+    // Alice alone: 1 of the old 2, 1 of the new 3.
+    assert.equal(signaturesNeeded(update, shared), 2);
+    const review = reviewProposal(update, shared, NOW);
+    assert.equal(review.kind, 'members');
+    assert.equal(review.threshold, 3);
+    assert.deepEqual(review.next, next);
+    // Dan, a new member, may approve: his key counts for the new threshold only.
+    const withDan = unwrap(await approve(update, shared, dan.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(withDan, shared), 1, 'old keys: 1 of 2; new keys: 2 of 3');
+    assert.deepEqual(
+      approvers(withDan, shared)
+        .map((m) => m.name)
+        .sort(),
+      ['Alice', 'Dan'],
+    );
+    const withBob = unwrap(await approve(withDan, shared, bob.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(withBob, shared), 0);
+    const oldOnly = unwrap(await approve(update, shared, bob.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(oldOnly, shared), 1, 'two old keys meet the old 2 but not the new 3');
+
+    // The proposal must say what its next description says, and keep the account and node.
+    const tampered: unknown[] = [
+      { ...update, next: { ...next, threshold: 2 } },
+      { ...update, next: { ...next, node: 'https://other.example' } },
+      { ...update, next: { ...next, account: dan.key } },
+      { ...update, next: undefined },
+      { ...update, next: { ...next, small_payments: [{ ...EUR_RULE, threshold: 3 }] } },
+    ];
+    for (const value of tampered) assert.equal(code(parseProposal(value, shared)), 'proposal_invalid');
+    const payment = unwrap(await proposePayment(request, shared, alice.keys, { now_ms: NOW }));
+    assert.equal(code(parseProposal({ ...payment, next }, shared)), 'proposal_invalid', 'only updates carry one');
+
+    // Removing the member whose key names the account: the ledger keeps the name.
+    const withoutAlice = unwrap(
+      changedSharedWallet(
+        shared,
+        members.slice(1).map((m) => ({ ...m, role: m.key === bob.key ? ('owner' as const) : m.role })),
+        2,
+      ),
+    );
+    assert.equal(withoutAlice.account, alice.key);
+    assert.deepEqual(signingKeys(withoutAlice), [bob.key, carol.key, dan.key]);
+    const handOver = unwrap(await proposeAccountUpdate(shared, withoutAlice, alice.keys, { now_ms: NOW }));
+    assert.equal(signaturesNeeded(handOver, shared), 2, "Alice's key counts for the old keys only");
   });
 });
 

@@ -11,15 +11,13 @@ import {
 } from '@webwallet/core';
 import { type AccountView, type NodeClient, RECEIPT_WAIT_DEFAULT_MS } from '../node/node-client.js';
 import {
-  type Authority,
-  authorityOf,
+  compareDecimal,
   mainAuthority,
   memberOf,
-  noPettyCash,
-  pettyCashAuthority,
   type SharedMember,
   type SharedWallet,
   type SharedWalletOptions,
+  type SmallPaymentRule,
   sharedWallet,
 } from './model.js';
 import {
@@ -28,7 +26,7 @@ import {
   proposalExpired,
   proposalId,
   proposeAccountCreation,
-  proposeTrust,
+  requiredAuthorities,
   signaturesNeeded,
 } from './proposal.js';
 
@@ -61,6 +59,11 @@ export interface Submitted {
   readonly node_key: string;
   /** The node had accepted this document before (another member submitted it first). */
   readonly duplicate: boolean;
+  /**
+   * An accepted ledger.account.update: the shared wallet as it is now (the proposal's `next`).
+   * Keep it in place of the old description.
+   */
+  readonly shared_wallet?: SharedWallet;
 }
 
 function addDetails(error: WebWalletError, details: Record<string, unknown>): { ok: false; error: WebWalletError } {
@@ -73,6 +76,13 @@ function addDetails(error: WebWalletError, details: Record<string, unknown>): { 
  * answer is `authorization_insufficient` with details.needed; an expired proposal is
  * `timestamp_skew`. The ledger checks the signatures again and is the one that enforces the rule:
  * a rejection keeps its code (authorization_insufficient, insufficient_funds, …).
+ *
+ * A small payment goes out once its small-payment rule's threshold approved it. When the ledger
+ * still wants the full threshold (the rule's rolling window cap is reached, or the issuer's fee
+ * took the debit above amount_max), the answer is `authorization_insufficient` with
+ * details.full_threshold true, details.needed the approvals still to collect and
+ * details.small_payment the ledger's reason: the proposal keeps collecting approvals (count them
+ * with `signaturesNeeded(proposal, shared, { full_threshold: true })`) and is submitted again.
  *
  * Submitting again is safe: the node answers a document it accepted before as a duplicate, so
  * every member's device may submit once it sees the last approval.
@@ -101,11 +111,11 @@ export async function submitWhenApproved(
   }
   const needed = signaturesNeeded(current.value, shared);
   if (needed > 0) {
-    const authority = authorityOf(shared, current.value.account) as Authority;
+    const authorities = requiredAuthorities(current.value, shared);
     return err('authorization_insufficient', {
-      account: authority.account,
-      threshold: authority.threshold,
-      keys: authority.keys,
+      account: shared.account,
+      threshold: Math.max(...authorities.map((a) => a.threshold)),
+      keys: [...new Set(authorities.flatMap((a) => a.keys))],
       signed_by: document.signatures.map((s) => s.key),
       needed,
       submitted: false,
@@ -121,7 +131,7 @@ export async function submitWhenApproved(
   if (!submitted.ok) return addDetails(submitted.error, { transaction_id });
   const [result] = submitted.value;
   if (result === undefined) return err('node_unreachable', { url: node.url, reason: 'no result', transaction_id });
-  if (result.status === 'rejected') return addDetails(result.error, { transaction_id });
+  if (result.status === 'rejected') return rejected(result.error, current.value, shared, transaction_id);
   const receipt = await node.waitForReceipt(transaction_id, {
     timeout_ms: options.wait_ms ?? RECEIPT_WAIT_DEFAULT_MS,
     ...(options.poll_ms === undefined ? {} : { poll_ms: options.poll_ms }),
@@ -138,10 +148,47 @@ export async function submitWhenApproved(
     receipt: receipt.value,
     node_key: info.value.public_key,
     duplicate: result.duplicate === true,
+    ...(current.value.next === undefined ? {} : { shared_wallet: current.value.next }),
   });
 }
 
-export interface CreateSharedOptions extends SubmitOptions, SharedWalletOptions {}
+/**
+ * The ledger's rejection, with what to do next when it refused a small payment the rule's
+ * threshold signed: collect approvals up to the full threshold.
+ */
+function rejected(
+  error: WebWalletError,
+  proposal: Proposal,
+  shared: SharedWallet,
+  transaction_id: string,
+): { ok: false; error: WebWalletError } {
+  const small = error.details.small_payment as { reason?: unknown; threshold?: unknown } | undefined;
+  const signed = proposal.document.signatures.length;
+  const fewerThanRule = typeof small?.threshold === 'number' && signed < small.threshold;
+  if (error.code !== 'authorization_insufficient' || small === undefined || fewerThanRule) {
+    return addDetails(error, { transaction_id });
+  }
+  const needed = signaturesNeeded(proposal, shared, { full_threshold: true });
+  const why = /window/.test(String(small.reason))
+    ? 'small payments reached their rolling window cap'
+    : `the ledger does not count it as a small payment (${String(small.reason)})`;
+  return addDetails(error, {
+    transaction_id,
+    full_threshold: true,
+    threshold: shared.threshold,
+    needed,
+    submitted: true,
+    reason: `${why}: this payment needs ${shared.threshold} approvals; collect ${needed} more, then submit it again`,
+  });
+}
+
+export interface CreateSharedOptions extends SubmitOptions {
+  /**
+   * Fewer approvals for small payments: the account's spending policy on the ledger, given in its
+   * ledger.account.create (each currency must exist on the ledger already).
+   */
+  readonly small_payments?: SharedWalletOptions['small_payments'];
+}
 
 export interface SharedAccountStart {
   readonly shared: SharedWallet;
@@ -173,7 +220,8 @@ export async function createSharedAccount(
   node: NodeClient,
   options: CreateSharedOptions = {},
 ): Promise<Result<SharedAccountStart>> {
-  const shared = sharedWallet(members, threshold, node.url, options);
+  const rules = options.small_payments;
+  const shared = sharedWallet(members, threshold, node.url, rules === undefined ? {} : { small_payments: rules });
   if (!shared.ok) return shared;
   const key = encodePrefixed('pub', creator.publicKey);
   if (memberOf(shared.value, key)?.role !== 'owner') {
@@ -194,78 +242,59 @@ export async function createSharedAccount(
   return ok({ shared: shared.value, proposal: proposal.value, created: created.value });
 }
 
-export interface PettyCashCreated {
-  readonly account: Submitted;
-  /** The trust line whose limit caps what the petty cash holds. */
-  readonly trust: Submitted;
+/** The ledger's view of a spending policy (GET /v1/accounts/{id}), window_spent included. */
+interface PolicyView {
+  readonly small_payments: readonly (SmallPaymentRule & { readonly window_spent: string })[];
 }
 
-/**
- * Creates the petty cash account of a shared wallet that describes one (`withPettyCash`): a
- * 1-of-n account with the signing members' keys and a trust line in its currency up to its
- * limit. One signing member does it alone; filling it takes the main account's approvals
- * (`proposeRefill`).
- *
- * @example
- * const petty = await createPettyCash(shared, aliceKeys, node);
- */
-export async function createPettyCash(
-  shared: SharedWallet,
-  member: KeyPair,
-  node: NodeClient,
-  options: SubmitOptions = {},
-): Promise<Result<PettyCashCreated>> {
-  const petty = shared.petty_cash;
-  if (petty === undefined) return noPettyCash();
-  const proposeOptions = options.now_ms === undefined ? {} : { now_ms: options.now_ms };
-  const create = await proposeAccountCreation(shared, member, { ...proposeOptions, from: 'petty_cash' });
-  if (!create.ok) return create;
-  const account = await submitWhenApproved(create.value, shared, node, options);
-  if (!account.ok) return account;
-  const line = await proposeTrust(shared, petty.currency, petty.limit, member, {
-    ...proposeOptions,
-    from: 'petty_cash',
+/** Whether the ledger's rules are the description's: same order, amounts compared as numbers. */
+function samePolicy(view: PolicyView | null | undefined, rules: readonly SmallPaymentRule[]): boolean {
+  const ledger = view?.small_payments ?? [];
+  if (ledger.length !== rules.length) return false;
+  return rules.every((rule, i) => {
+    const other = ledger[i];
+    return (
+      other !== undefined &&
+      other.currency === rule.currency &&
+      other.threshold === rule.threshold &&
+      other.window_ms === rule.window_ms &&
+      compareDecimal(other.amount_max, rule.amount_max) === 0 &&
+      compareDecimal(other.window_amount_max, rule.window_amount_max) === 0
+    );
   });
-  if (!line.ok) return line;
-  const trust = await submitWhenApproved(line.value, shared, node, options);
-  if (!trust.ok) return trust;
-  return ok({ account: account.value, trust: trust.value });
-}
-
-function sameAuthority(view: AccountView, authority: Authority): boolean {
-  const sorted = (keys: readonly string[]) => [...keys].sort().join(',');
-  return !view.custodial && view.threshold === authority.threshold && sorted(view.keys) === sorted(authority.keys);
 }
 
 /**
- * Checks a shared wallet description against the ledger: each of its accounts exists with
- * exactly the signing members' keys and the threshold. A description arrives from another
- * device; only the ledger says who can really spend. `shared_wallet_invalid` (details.field names
- * the account, details.ledger what the ledger holds) on a mismatch, `account_not_found` when
- * an account does not exist (yet).
+ * Checks a shared wallet description against the ledger: its account exists with exactly the
+ * signing members' keys, the threshold and the small-payment rules. A description arrives from
+ * another device; only the ledger says who can really spend. `shared_wallet_invalid` (details.field
+ * names what differs, details.ledger what the ledger holds) on a mismatch, `account_not_found`
+ * when the account does not exist (yet).
  *
  * @example
  * const checked = await verifySharedWallet(shared, node);
  */
 export async function verifySharedWallet(shared: SharedWallet, node: NodeClient): Promise<Result<AccountView>> {
-  const petty = pettyCashAuthority(shared);
-  let main: AccountView | undefined;
-  for (const [field, authority] of [
-    ['account', mainAuthority(shared)],
-    ['petty_cash.account', petty],
-  ] as const) {
-    if (authority === undefined) continue;
-    const view = await node.account(authority.account);
-    if (!view.ok) return view;
-    if (view.value === undefined) return err('account_not_found', { account: authority.account, node: node.url });
-    if (!sameAuthority(view.value, authority)) {
-      return err('shared_wallet_invalid', {
-        field,
-        reason: 'the ledger account has other keys or another threshold than the description',
-        ledger: { keys: view.value.keys, threshold: view.value.threshold },
-      });
-    }
-    main ??= view.value;
+  const authority = mainAuthority(shared);
+  const view = await node.account(authority.account);
+  if (!view.ok) return view;
+  if (view.value === undefined) return err('account_not_found', { account: authority.account, node: node.url });
+  const ledger = view.value;
+  const sorted = (keys: readonly string[]) => [...keys].sort().join(',');
+  if (ledger.custodial || ledger.threshold !== authority.threshold || sorted(ledger.keys) !== sorted(authority.keys)) {
+    return err('shared_wallet_invalid', {
+      field: 'account',
+      reason: 'the ledger account has other keys or another threshold than the description',
+      ledger: { keys: ledger.keys, threshold: ledger.threshold },
+    });
   }
-  return ok(main as AccountView);
+  const policy = (ledger as AccountView & { spending_policy?: PolicyView | null }).spending_policy;
+  if (!samePolicy(policy, shared.small_payments ?? [])) {
+    return err('shared_wallet_invalid', {
+      field: 'small_payments',
+      reason: 'the ledger account has other small-payment rules than the description',
+      ledger: { spending_policy: policy ?? null },
+    });
+  }
+  return ok(ledger);
 }
