@@ -16,7 +16,7 @@ import { showImport } from './instrument-import.js';
 import { showCard, showCards } from './instruments.js';
 import type { Nav } from './nav.js';
 import { showJoin, showUnlock, showWelcome, takePairingFromFragment } from './onboarding.js';
-import { showPayEntry, startReview } from './pay.js';
+import { paymentInFlight, showPayEntry, startReview } from './pay.js';
 import {
   answerCancelled,
   answerPaid,
@@ -25,6 +25,7 @@ import {
   paymentUriOf,
   showRequester,
   takePaymentRequestId,
+  totalProblem,
 } from './payment-handler.js';
 import { showReceipt } from './receipts.js';
 import type { Session } from './session.js';
@@ -98,6 +99,8 @@ const nav: Nav = {
     else nav.home();
   },
   home() {
+    // Once Pay is pressed the payment may reach the ledger: the merchant must hear "paid", not "cancelled".
+    if (handling && paymentInFlight()) return;
     if (handling) return void cancelPaymentRequest('the payment was cancelled in the wallet');
     if (session) showHome(nav, session);
     else nav.start();
@@ -107,9 +110,11 @@ const nav: Nav = {
       if (uriText !== undefined) pending = uriText;
       return nav.start();
     }
+    // A Payment Request's window pays that request's link and nothing else: the merchant's
+    // answer must be about the payment it asked for. Its page's coupons and vouchers are offered.
+    if (handling) return void startReview(nav, session, handling.uri, { merchant_origin: handling.request.top_origin });
     if (uriText === undefined || uriText.trim() === '') return showPayEntry(nav);
-    // A Payment Request names the shop's page: its coupons and vouchers are offered on the review.
-    void startReview(nav, session, uriText, handling ? { merchant_origin: handling.request.top_origin } : {});
+    void startReview(nav, session, uriText);
   },
   receipt(key, fresh = false) {
     if (!session) return nav.start();
@@ -235,9 +240,15 @@ async function startPaymentRequest(id: string): Promise<void> {
   }
   showRequester(request);
   const found = paymentUriOf(request);
-  if ('problem' in found) {
-    await answerCancelled(request, found.problem);
-    show('payment-request', 'Payment request', h('p', { class: 'error' }, `${found.problem} Nothing was paid.`));
+  const problem = 'problem' in found ? found.problem : totalProblem(request, found.uri);
+  if (problem !== undefined || 'problem' in found) {
+    const text = problem ?? 'The payment request has no payment link.';
+    await answerCancelled(request, text);
+    show(
+      'payment-request',
+      'Payment request',
+      h('p', { class: 'error', id: 'payment-request-problem' }, `${text} Nothing was paid.`),
+    );
     return;
   }
   handling = { request, uri: found.uri };
@@ -256,6 +267,8 @@ async function finishPaymentRequest(open: Session, key: string): Promise<void> {
     show('payment-request-done', 'Paid', h('p', { id: 'payment-request-result' }, `Paid. Returning to ${origin}…`));
   } catch (error) {
     const why = (error as Error).message;
+    // Release the merchant's page either way; the person still holds the receipt.
+    await answerCancelled(current.request, `paid, but the wallet could not answer: ${why}`);
     show(
       'payment-request-done',
       'Paid',
@@ -301,6 +314,7 @@ async function main(): Promise<void> {
   pendingImport = takeImportFromFragment();
   pendingProposal = takeProposalFromFragment();
   window.addEventListener('hashchange', () => {
+    if (handling) return; // this window pays one request; links opened in it wait for the wallet's own tab
     const pair = takePairingFromFragment();
     if (pair !== undefined) return showJoin(nav, pair, record !== undefined || session !== undefined);
     const uri = takePaymentFromFragment();

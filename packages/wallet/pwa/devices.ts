@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import { button, formatTime, h, messageArea } from './dom.js';
 import type { Nav } from './nav.js';
 import type { Session, SyncStatus } from './session.js';
-import { describeError, show } from './ui.js';
+import { describeError, show, withDetails } from './ui.js';
 
 /**
  * Sync as the app shows it: the status line (home and Devices), the Devices screen (this
@@ -32,12 +32,10 @@ const SYNC_MESSAGES: Partial<Record<string, string>> = {
   node_unreachable: 'The node cannot be reached. Check your connection and try again.',
 };
 
-/** A sentence for a sync or pairing error, with its code at the end (as ui.ts describeError does). */
+/** A sentence for a sync or pairing error, then its details and code (as ui.ts describeError does). */
 export function describeSyncError(error: WebWalletError): string {
   const text = SYNC_MESSAGES[error.code];
-  if (text === undefined) return describeError(error);
-  const reason = error.code === 'pairing_code_invalid' && typeof error.details.reason === 'string';
-  return `${text}${reason ? ` (${error.details.reason})` : ''} Code: ${error.code}.`;
+  return text === undefined ? describeError(error) : withDetails(text, error);
 }
 
 function statusText(status: SyncStatus): string {
@@ -107,6 +105,14 @@ function nameOf(device: SyncDevice): string {
   return device.name ?? 'Unnamed device';
 }
 
+/** Characters of a device key shown to tell apart devices of the same name ("Chrome on Linux" twice). */
+const DEVICE_ID_CHARS = 8;
+
+/** The first characters of the device key after its "pub_" prefix: the same on every device's list. */
+export function shortDeviceId(device: SyncDevice): string {
+  return device.device_key.replace(/^[a-z]+_/, '').slice(0, DEVICE_ID_CHARS);
+}
+
 /**
  * The Devices screen. `note` is said first (after a removal, say). The list follows each sync,
  * so a device paired meanwhile appears.
@@ -133,6 +139,7 @@ export function showDevices(nav: Nav, session: Session, note?: string): void {
   };
   renderList();
   const stop = session.onSync(() => (list.isConnected ? renderList() : stop()));
+  // Hidden while a pairing code is shown: one code at a time, and Done ends it.
   const add = button('Add a device', () => void addDevice(session, add, pairing, message.say), {
     id: 'add-device',
     class: 'primary',
@@ -170,14 +177,20 @@ function deviceItem(
     { class: 'device', 'data-device': device.device_key, 'data-self': device.self ? 'yes' : 'no' },
     h('span', { class: 'what' }, nameOf(device)),
     device.self ? h('span', { class: 'badge this-device' }, 'This device') : null,
-    h('span', { class: 'muted' }, `Added ${formatTime(device.added_at)}`),
+    h(
+      'span',
+      { class: 'muted device-facts' },
+      'ID ',
+      h('code', { class: 'device-id', title: device.device_key }, shortDeviceId(device)),
+      ` · added ${formatTime(device.added_at)}`,
+    ),
   );
   if (!device.self) {
     const actions = h('div', { class: 'buttons' });
     actions.append(
       button('Remove', () => confirmRemoval(nav, session, device, actions, say), {
         class: 'remove-device',
-        'aria-label': `Remove ${nameOf(device)}`,
+        'aria-label': `Remove ${nameOf(device)} (ID ${shortDeviceId(device)})`,
       }),
     );
     item.append(actions);
@@ -239,10 +252,18 @@ async function addDevice(
   add.disabled = false;
   if (!code.ok) return say(describeSyncError(code.error), 'error');
   say('');
-  const card = await pairingCard(code.value, () => pairing.replaceChildren());
+  const ended = () => {
+    add.hidden = false;
+  };
+  const card = await pairingCard(code.value, () => {
+    pairing.replaceChildren();
+    ended();
+    add.focus();
+  });
   pairing.replaceChildren(card);
+  add.hidden = true;
   card.querySelector('h2')?.scrollIntoView({ block: 'start' });
-  void watchForNewDevice(session, card, known, Date.parse(code.value.expires_at));
+  void watchForNewDevice(session, card, known, Date.parse(code.value.expires_at)).then(ended);
 }
 
 /**

@@ -4,6 +4,7 @@ import { button, h, messageArea } from './dom.js';
 import type { Nav } from './nav.js';
 import { receiptsCard } from './receipts.js';
 import { openAccount, type Session } from './session.js';
+import { acceptCurrencySection } from './trust.js';
 import { describeError, networkState, nodeAnswered, show } from './ui.js';
 
 /**
@@ -63,6 +64,10 @@ function accountCard(session: Session, node: NodeClient, account: Account): HTML
     list,
   );
   void loadBalances(session, node, account, { card, state, list });
+  // Accepting a currency (trust.ts) draws the balances again: the new currency shows at once.
+  const redraw = () => void loadBalances(session, node, account, { card, state, list });
+  const accept = acceptCurrencySection(session, node, account, redraw);
+  if (accept) card.append(accept);
   return card;
 }
 
@@ -108,7 +113,7 @@ function renderBalances(view: AccountView, { card, state, list }: BalanceParts):
   card.dataset.balances = 'loaded';
   state.textContent =
     view.balances.length === 0
-      ? 'No balances yet. A currency appears here once you trust its issuer and receive some.'
+      ? 'No balances yet. Accept a currency below, then receive some.'
       : 'Available now, from the ledger:';
   list.replaceChildren(
     ...view.balances.map((line) =>

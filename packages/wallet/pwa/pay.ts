@@ -8,9 +8,10 @@ import {
   pay,
   type Review,
   reviewPayment,
+  type StoredReceipt,
 } from '@webwallet/wallet';
 import { type Merchant, merchantOf, offersSection } from './checkout-offers.js';
-import { button, facts, field, form, h, messageArea, shortId } from './dom.js';
+import { button, facts, field, form, formatTime, h, messageArea, shortId } from './dom.js';
 import type { Nav } from './nav.js';
 import type { Session } from './session.js';
 import { describeError, nodeAnswered, show } from './ui.js';
@@ -129,15 +130,73 @@ function fromField(nav: Nav, session: Session, pending: Pending): HTMLElement | 
   return select;
 }
 
+/** How many of the newest receipts the review searches for an earlier payment of the same thing. */
+const PAID_BEFORE_SEARCH_MAX = 1_000;
+
+/**
+ * An earlier payment to the same payee for the same memo or invoice, if this wallet holds its
+ * receipt: opening the same link twice would otherwise pay twice without a word.
+ */
+function paidBefore(session: Session, request: PaymentRequest): StoredReceipt | undefined {
+  const memo = request.memo ?? request.invoice;
+  if (memo === undefined) return undefined;
+  return session.document.receipts({ limit: PAID_BEFORE_SEARCH_MAX }).find((stored) => {
+    const body = stored.receipt.document.body as { legs?: { to?: string }[]; memo?: string };
+    return body.memo === memo && body.legs?.some((leg) => leg.to === request.to) === true;
+  });
+}
+
+function paidBeforeNote(session: Session, request: PaymentRequest): HTMLElement | null {
+  const earlier = paidBefore(session, request);
+  if (!earlier) return null;
+  const leg = (earlier.receipt.document.body as { legs?: { amount?: string; currency?: string }[] }).legs?.[0];
+  const what = leg ? `${leg.amount} ${leg.currency}` : 'a payment';
+  return h(
+    'p',
+    { class: 'warning', id: 'review-paid-before' },
+    `You already paid ${what} to this payee for “${request.memo ?? request.invoice}” on ${formatTime(earlier.receipt.block.body.timestamp)}. Paying again pays twice.`,
+  );
+}
+
+/** Payments between Pay and their outcome, in this window. */
+let inFlight = 0;
+
+/** Whether a payment has been sent (or is being signed) and has no outcome yet. */
+export function paymentInFlight(): boolean {
+  return inFlight > 0;
+}
+
 function showReview(nav: Nav, session: Session, pending: Pending): void {
   const { review, account } = pending;
   const price = `${review.amount} ${review.currency}`;
   const message = messageArea('pay-message');
   const payButton = button(`Pay ${price}`, () => void submit(), { id: 'pay-button', class: 'primary' });
   const cancel = button('Cancel', () => nav.home(), { id: 'cancel-pay' });
+  /** Pay and Cancel (and the account choice) are off from Pay until the outcome is known. */
+  const busy = (on: boolean) => {
+    payButton.disabled = on;
+    cancel.disabled = on;
+    const select = document.getElementById('review-account') as HTMLSelectElement | null;
+    if (select) select.disabled = on;
+  };
   const submit = async () => {
-    payButton.disabled = true;
+    busy(true);
+    inFlight++;
     message.say('Signing on this device and sending to the node…');
+    try {
+      // The keys stay in memory until the receipt is stored, even if the wallet locks meanwhile.
+      await session.hold(() => payAndStore());
+    } catch (error) {
+      cancel.disabled = false;
+      message.say(
+        `Something failed on this device: ${(error as Error).message}. Check your balance and receipts before paying again.`,
+        'error',
+      );
+    } finally {
+      inFlight--;
+    }
+  };
+  const payAndStore = async () => {
     const paid = await pay(pending.request, await session.keyPair(account), {
       node: pending.node,
       trusted_node_keys: [review.node.public_key],
@@ -146,6 +205,7 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
     if (!paid.ok) return failed(paid.error);
     const stored = await session.storeReceipt(paid.value.receipt).catch((error: Error) => error);
     if (stored instanceof Error || !stored.ok) {
+      cancel.disabled = false;
       const why = stored instanceof Error ? stored.message : describeError(stored.error);
       const id = paid.value.transaction_id;
       return message.say(`Paid (transaction ${id}), but this device could not keep the receipt: ${why}`, 'error');
@@ -160,8 +220,9 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
   const failed = async (error: WebWalletError) => {
     const id = typeof error.details.transaction_id === 'string' ? error.details.transaction_id : undefined;
     const lookup = id === undefined || MAYBE_PAID.has(error.code) ? undefined : await pending.node.transaction(id);
+    cancel.disabled = false;
     if (id === undefined || (lookup?.ok && lookup.value === undefined)) {
-      payButton.disabled = false;
+      busy(false);
       return message.say(describeError(error), 'error');
     }
     message.say(
@@ -192,6 +253,7 @@ function showReview(nav: Nav, session: Session, pending: Pending): void {
             'Your available balance may not cover this payment. The ledger refuses it if it does not; nothing is lost.',
           ),
     ),
+    paidBeforeNote(session, pending.request),
     offersSection(session, review, pending.merchant),
     h(
       'p',

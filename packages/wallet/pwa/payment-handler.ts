@@ -1,5 +1,5 @@
 import type { Receipt } from '@webwallet/core';
-import { paymentToken } from '@webwallet/wallet';
+import { compareDecimal, parsePaymentUri, paymentToken } from '@webwallet/wallet';
 import { h } from './dom.js';
 import type { Session } from './session.js';
 
@@ -81,6 +81,39 @@ export function paymentUriOf(request: HandledRequest): { uri: string } | { probl
   return { problem: `${request.top_origin} asked for a payment without a payment link (data.payment_uri).` };
 }
 
+/**
+ * Why the request cannot be paid as it stands, or undefined: the total the browser may show the
+ * person must be what the payment link charges, or the person would approve one amount and pay
+ * another.
+ */
+export function totalProblem(request: HandledRequest, uri: string): string | undefined {
+  const parsed = parsePaymentUri(uri);
+  const total = request.total;
+  if (!parsed.ok || total === null) return undefined; // the review says what is wrong with the link
+  const { amount, currency } = parsed.value;
+  const same =
+    total.currency === currency && /^\d+(\.\d+)?$/.test(total.value) && compareDecimal(total.value, amount) === 0;
+  if (same) return undefined;
+  return `${request.top_origin} shows ${total.value} ${total.currency} as the total, but its payment link charges ${amount} ${currency}.`;
+}
+
+/** Whether a receipt is the payment the request's link asked for: payee, amount, currency and memo. */
+export function receiptMatches(receipt: Receipt, uri: string): boolean {
+  const parsed = parsePaymentUri(uri);
+  if (!parsed.ok || receipt.document.type !== 'ledger.transfer') return false;
+  const body = receipt.document.body as { legs?: { to?: string; currency?: string; amount?: string }[]; memo?: string };
+  const leg = body.legs?.length === 1 ? body.legs[0] : undefined;
+  const wanted = parsed.value;
+  return (
+    leg !== undefined &&
+    leg.to === wanted.to &&
+    leg.currency === wanted.currency &&
+    typeof leg.amount === 'string' &&
+    compareDecimal(leg.amount, wanted.amount) === 0 &&
+    body.memo === (wanted.memo ?? wanted.invoice)
+  );
+}
+
 /** Answers the merchant: paid, with the transaction and a payer token for its origin. */
 export async function answerPaid(
   session: Session,
@@ -88,6 +121,7 @@ export async function answerPaid(
   uri: string,
   receipt: Receipt,
 ): Promise<PaymentDetails> {
+  if (!receiptMatches(receipt, uri)) throw new Error('the receipt is not for the payment the page asked for');
   const payer = session.accounts().find((a) => a.id === receipt.document.signatures[0]?.key);
   const account = payer ?? session.accounts()[0];
   if (!account) throw new Error('this wallet has no account');

@@ -141,7 +141,12 @@ export function showReceipt(nav: Nav, session: Session, key: string, fresh: bool
         ...(summary.memo === undefined ? [] : ([['For', summary.memo, { id: 'receipt-memo' }]] as const)),
         ['Transaction', summary.transaction_id, { id: 'receipt-transaction', class: 'mono' }],
         ['Block', `${summary.block_height} · ${formatTime(summary.block_time)}`, { id: 'receipt-block' }],
-        ['Signed by', stored.receipt.block.body.node, { class: 'mono' }],
+        // The block's signer is the node (its key), not the payer: say so, people read "Signed by" as "who paid".
+        [
+          'Signed by',
+          h('span', {}, 'the node ', h('code', {}, stored.receipt.block.body.node)),
+          { id: 'receipt-signer' },
+        ],
       ]),
       h(
         'p',

@@ -2,6 +2,7 @@ import {
   createDocument,
   encodePrefixed,
   err,
+  fromBase64Url,
   fromUtf8,
   type KeyPair,
   ok,
@@ -33,11 +34,13 @@ import {
   walletId,
   walletSeed,
 } from '@webwallet/wallet';
-import { loadSync, loadWallet, type StoredSync, type StoredWallet, saveWallet } from './store.js';
+import { mergeUpdates } from 'yjs';
+import { loadStored, loadSync, loadWallet, type StoredSync, type StoredWallet, saveWallet, withLock } from './store.js';
 
 /**
  * An unlocked wallet: the lock key, the wallet seed and the wallet document, in memory only while
- * the app is unlocked. Locking zeroes the key and the seed. The passphrase itself is never kept.
+ * the app is unlocked. Locking zeroes the key and the seed (once no hold() needs them: a payment
+ * waiting for its block still stores its receipt). The passphrase itself is never kept.
  *
  * WebCrypto non-extractable keys would keep the account keys out of reach of the page's own
  * script; they come later. Until then the seed lives in this page's memory while unlocked, and
@@ -47,6 +50,13 @@ import { loadSync, loadWallet, type StoredSync, type StoredWallet, saveWallet } 
  * devices (WalletSync, end-to-end encrypted through the node's relay): on unlock, after each
  * save, on request and when the browser is back online. This device's sync state is sealed like
  * the document and written with it.
+ *
+ * Several tabs may hold the same wallet open, and they share this device's sync state (one device
+ * key, one cursor). Two Web Locks keep them from undoing each other's work (store.ts withLock):
+ * every read-merge-write of the records holds the `write` lock, and every sync run, invitation
+ * and removal holds the `sync` lock, so only one tab at a time talks to the relay and writes the
+ * sync state. The stored sync state carries a counter: a tab that finds a newer one than it
+ * holds takes it up (restores its WalletSync from it) before it syncs, and never writes over it.
  */
 
 // The sealed blobs are bound to their purpose and to the wallet: one cannot stand in for another.
@@ -105,7 +115,16 @@ export class Session {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** lock() was called: nothing new starts. The keys go once no hold() is running. */
+  private closing = false;
+  /** The key and the seed are zeroed: nothing can be sealed or signed any more. */
   private locked = false;
+  /** hold() calls running. */
+  private holds = 0;
+  /** Runs in this tab holding the sync lock (a sync, an invitation, a removal). */
+  private syncLocks = 0;
+  /** The counter of the stored sync state `sync` was restored from or last written as. */
+  private syncCounter = 0;
   private readonly onOnline = () => this.autoSync();
 
   private constructor(
@@ -166,7 +185,9 @@ export class Session {
     const session = new Session(record, key, seed, document, joined?.sync);
     if (joined?.last_synced_at !== undefined) session.synced(joined.last_synced_at, false);
     // null: a wallet made here starts without the sync state of one it replaces.
-    await saveWallet(record, session.sealedSync() ?? null);
+    const sync = session.sealedSync(1);
+    await saveWallet(record, sync ?? null);
+    if (sync) session.syncCounter = sync.counter;
     return session;
   }
 
@@ -202,8 +223,15 @@ export class Session {
     return ok(session);
   }
 
-  /** Opens the stored wallet with its passphrase: passphrase_wrong when it does not open. */
-  static async unlock(record: StoredWallet, passphrase: string): Promise<Result<Session>> {
+  /**
+   * Opens the stored wallet with its passphrase: passphrase_wrong when it does not open. The
+   * latest stored document is opened when it is the same wallet: a payment that finished after
+   * the lock screen read `record` stored its receipt since.
+   */
+  static async unlock(shown: StoredWallet, passphrase: string): Promise<Result<Session>> {
+    const latest = await loadWallet();
+    const same = latest?.wallet_id === shown.wallet_id && sameBytes(latest.salt, shown.salt);
+    const record = latest && same ? latest : shown;
     const problem = kdfParamsProblem(record.kdf);
     if (problem) return err('backup_invalid', { reason: problem });
     const key = await deriveLockKey(passphrase, record.salt, record.kdf);
@@ -228,6 +256,8 @@ export class Session {
 
   /** The key pair of one of this wallet's accounts (derived from the seed, never stored). */
   async keyPair(account: Account): Promise<KeyPair> {
+    // The zeroed seed would derive a key, just not this wallet's.
+    if (this.locked) throw new Error('the wallet is locked: unlock it to sign');
     if (account.index === undefined) throw new TypeError(`account ${account.id} has no key in this wallet`);
     return accountKeyPair(this.seed, account.index);
   }
@@ -255,9 +285,13 @@ export class Session {
    * this one loaded: its edits are merged in first (the document is a CRDT), so neither tab's
    * receipts are lost. A wallet replaced in another tab (restored with another phrase or
    * passphrase) is never overwritten.
+   *
+   * The sync state (this tab's unsent edits are in it) is written too unless another tab is
+   * syncing: that tab owns it until it is done, and picks these edits up from the stored document.
    */
   async save(): Promise<void> {
-    await this.write();
+    if (this.syncLocks > 0) await this.write(true);
+    else await withLock(this.walletId, 'sync', (held) => this.write(held), true);
     this.scheduleSync();
   }
 
@@ -272,30 +306,82 @@ export class Session {
     return put;
   }
 
-  /** Writes the document and this device's sync state in one transaction. */
-  private async write(): Promise<void> {
-    if (this.locked) throw new Error('the wallet is locked: unlock it to save');
-    const aad = utf8(DOCUMENT_AAD + this.record.wallet_id);
-    const current = await loadWallet();
-    // Locked meanwhile: the key is zeroed, and sealing with it would spoil the stored wallet.
-    if (this.locked) throw new Error('the wallet was locked while saving');
-    if (current && (current.wallet_id !== this.record.wallet_id || !sameBytes(current.salt, this.record.salt))) {
-      throw new Error('the wallet on this device was replaced in another tab: reload the page');
-    }
-    const theirs = current ? openSealed(this.key, current.document, aad) : undefined;
-    if (theirs?.ok) this.document.applyUpdate(theirs.value);
-    const document = seal(this.key, this.document.encodeState(), aad);
-    this.record = { ...this.record, document };
-    await saveWallet(this.record, this.sealedSync());
+  /**
+   * Writes the document, merged with the stored one, and with `with_sync` this device's sync
+   * state, in one transaction under the write lock. `with_sync` only where this tab holds the
+   * sync lock. A newer stored sync state (another tab's) is never written over: it stays, and this
+   * tab takes it up before its next sync.
+   */
+  private write(with_sync: boolean): Promise<void> {
+    return withLock(this.walletId, 'write', async () => {
+      if (this.locked) throw new Error('the wallet is locked: unlock it to save');
+      const stored = await loadStored(this.walletId);
+      // Locked meanwhile: the key is zeroed, and sealing with it would spoil the stored wallet.
+      if (this.locked) throw new Error('the wallet was locked while saving');
+      this.mergeStored(stored.wallet);
+      const document = seal(this.key, this.document.encodeState(), utf8(DOCUMENT_AAD + this.walletId));
+      this.record = { ...this.record, document };
+      const newer = (stored.sync?.counter ?? 0) > this.syncCounter;
+      const sync = with_sync && !newer ? this.sealedSync(this.syncCounter + 1) : undefined;
+      await saveWallet(this.record, sync);
+      if (sync) this.syncCounter = sync.counter;
+    });
   }
 
-  /** Forgets the keys: the page must unlock again to sign or read the wallet. */
+  /**
+   * Merges the stored document into this one (edits other tabs saved): true when it brought
+   * something new. Throws when the stored wallet is another one than this session's.
+   */
+  private mergeStored(current: StoredWallet | undefined): boolean {
+    if (!current) return false;
+    if (current.wallet_id !== this.walletId || !sameBytes(current.salt, this.record.salt)) {
+      throw new Error('the wallet on this device was replaced in another tab: reload the page');
+    }
+    const theirs = openSealed(this.key, current.document, utf8(DOCUMENT_AAD + this.walletId));
+    if (!theirs.ok) return false;
+    const before = this.document.stateVector();
+    this.document.applyUpdate(theirs.value);
+    return !sameBytes(before, this.document.stateVector());
+  }
+
+  /**
+   * Runs work that needs the keys (signing, paying, storing the receipt); lock() waits for it to
+   * finish. Refused once the wallet is locked, even while an earlier hold keeps the keys.
+   *
+   * @example
+   * const stored = await session.hold(async () => {
+   *   const paid = await pay(request, await session.keyPair(account), options);
+   *   return paid.ok ? session.storeReceipt(paid.value.receipt) : paid;
+   * });
+   */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new Error('the wallet is locked: unlock it to continue');
+    this.holds++;
+    try {
+      return await work();
+    } finally {
+      this.holds--;
+      if (this.closing && this.holds === 0) this.dropKeys();
+    }
+  }
+
+  /**
+   * Locks: nothing new starts (syncs, holds) and the page must unlock again to sign or read the
+   * wallet. The keys are zeroed at once, or, while a hold() runs (a payment waiting for its
+   * block, say), as soon as the last one ends, so what it stores is not lost.
+   */
   lock(): void {
-    this.locked = true;
+    this.closing = true;
     clearTimeout(this.timer);
     window.removeEventListener('online', this.onOnline);
-    this.sync?.close();
     this.listeners.clear();
+    if (this.holds === 0) this.dropKeys();
+  }
+
+  private dropKeys(): void {
+    if (this.locked) return;
+    this.locked = true;
+    this.sync?.close();
     this.key.fill(0);
     this.seed.fill(0);
     this.verified.clear();
@@ -346,37 +432,55 @@ export class Session {
    * A one-time pairing code for a new device. The encrypted offer hands over the recovery phrase,
    * so the new device can pay too; the relay never sees it.
    */
-  async invite(): Promise<Result<PairingCode>> {
-    const sync = await this.openSync();
-    if (!sync.ok) return sync;
-    const secrets = openSealed(this.key, this.record.secrets, utf8(SECRETS_AAD + this.record.wallet_id));
-    if (!secrets.ok) return secrets;
-    const { phrase } = JSON.parse(fromUtf8(secrets.value)) as Secrets;
-    const code = await sync.value.invite({ recovery_phrase: phrase });
-    if (!this.locked) await this.write();
-    return code;
+  invite(): Promise<Result<PairingCode>> {
+    return this.owningSync(async () => {
+      const sync = await this.openSync();
+      if (!sync.ok) return sync;
+      const secrets = openSealed(this.key, this.record.secrets, utf8(SECRETS_AAD + this.record.wallet_id));
+      if (!secrets.ok) return secrets;
+      const { phrase } = JSON.parse(fromUtf8(secrets.value)) as Secrets;
+      const code = await sync.value.invite({ recovery_phrase: phrase });
+      if (!this.locked) await this.write(true);
+      return code;
+    });
   }
 
   /** Removes another device: the relay refuses it from now on and new keys seal what is written next. */
-  async removeDevice(device_key: string): Promise<Result<SyncReport>> {
-    const sync = await this.openSync();
-    if (!sync.ok) return sync;
-    const removed = await sync.value.removeDevice(device_key);
-    if (this.locked) return removed;
-    await this.write();
-    if (removed.ok) this.synced(new Date().toISOString(), removed.value.applied > 0);
-    else this.failed(removed.error);
-    return removed;
+  removeDevice(device_key: string): Promise<Result<SyncReport>> {
+    return this.owningSync(async () => {
+      const sync = await this.openSync();
+      if (!sync.ok) return sync;
+      const removed = await sync.value.removeDevice(device_key);
+      if (this.locked) return removed;
+      await this.write(true);
+      if (removed.ok) this.synced(new Date().toISOString(), removed.value.applied > 0);
+      else this.failed(removed.error);
+      return removed;
+    });
+  }
+
+  /** Runs `work` holding the sync lock: no other tab syncs or writes the sync state meanwhile. */
+  private owningSync<T>(work: () => Promise<T>): Promise<T> {
+    return withLock(this.walletId, 'sync', async () => {
+      this.syncLocks++;
+      try {
+        return await work();
+      } finally {
+        this.syncLocks--;
+      }
+    });
   }
 
   /** A sync that runs by itself (unlock, a save, back online): not once the relay has refused this device. */
   private autoSync(): void {
-    if (this.status.phase !== 'removed' && !this.locked) void this.syncNow();
+    if (this.status.phase !== 'removed' && !this.closing) void this.syncNow();
   }
 
   private scheduleSync(): void {
     clearTimeout(this.timer);
-    if (this.status.phase !== 'removed') this.timer = setTimeout(() => this.autoSync(), SYNC_DEBOUNCE_MS);
+    if (this.status.phase !== 'removed' && !this.closing) {
+      this.timer = setTimeout(() => this.autoSync(), SYNC_DEBOUNCE_MS);
+    }
   }
 
   private async runSyncs(): Promise<void> {
@@ -390,32 +494,47 @@ export class Session {
         if (!this.locked)
           this.failed(new WebWalletError('internal_error', { reason }, `This device failed: ${reason}.`));
       }
-    } while (this.again && !this.locked);
+    } while (this.again && !this.closing);
   }
 
   private async syncOnce(): Promise<void> {
-    if (this.locked) return;
+    if (this.closing) return;
     if (!navigator.onLine) return this.setStatus({ ...this.last(), phase: 'offline' }, false);
     this.setStatus({ ...this.last(), phase: 'syncing' }, false);
-    const sync = await this.openSync();
-    if (this.locked) return;
-    if (!sync.ok) return this.failed(sync.error);
-    const report = await sync.value.sync();
-    if (this.locked) return;
-    // Even after a failure: the cursor may have moved, and a new mailbox must not be forgotten.
-    await this.write();
-    if (!report.ok) return this.failed(report.error);
-    this.synced(new Date().toISOString(), report.value.applied > 0);
+    await this.owningSync(async () => {
+      const merged = await this.mergeLatest();
+      const sync = await this.openSync();
+      if (this.closing) return;
+      if (!sync.ok) return this.failed(sync.error);
+      const report = await sync.value.sync();
+      if (this.locked) return;
+      // Even after a failure: the cursor may have moved, and a new mailbox must not be forgotten.
+      await this.write(true);
+      if (!report.ok) return this.failed(report.error);
+      this.synced(new Date().toISOString(), merged || report.value.applied > 0);
+    });
   }
 
   /**
-   * This device's WalletSync: the one in hand, the one another tab made meanwhile, or a new relay
-   * mailbox (a wallet made or restored here, or one made while the node could not be reached).
+   * Before a sync: merges what other tabs saved, so it goes out with this sync (WalletSync sends
+   * every change to the document but its own merges), and reports whether that changed anything.
+   */
+  private mergeLatest(): Promise<boolean> {
+    return withLock(this.walletId, 'write', async () => {
+      const stored = await loadStored(this.walletId);
+      return !this.locked && this.mergeStored(stored.wallet);
+    });
+  }
+
+  /**
+   * This device's WalletSync, called holding the sync lock: the one in hand unless another tab
+   * stored a newer sync state (then that one, taken up), or a new relay mailbox (a wallet made
+   * or restored here, or one made while the node could not be reached).
    */
   private async openSync(): Promise<Result<WalletSync>> {
+    const taken = await this.restoreSync();
+    if (taken) return taken;
     if (this.sync) return ok(this.sync);
-    const restored = await this.restoreSync();
-    if (restored) return restored;
     const created = await WalletSync.create({
       document: this.document,
       relayUrl: this.nodeUrl,
@@ -423,19 +542,36 @@ export class Session {
     });
     if (!created.ok || this.locked) return created;
     this.sync = created.value;
-    await this.write();
+    await this.write(true);
     return created;
   }
 
-  /** Restores the stored sync state, if this device has one; undefined when it has none. */
+  /**
+   * Takes up the stored sync state when this tab has none or the stored one is newer (another tab
+   * synced, made an invitation or removed a device since): undefined when this tab's is current
+   * or none is stored. The unsent edits of the state it replaces come along.
+   */
   private async restoreSync(): Promise<Result<WalletSync> | undefined> {
-    const stored = await loadSync(this.record.wallet_id);
-    const opened = stored ? this.openSealedSync(stored) : undefined;
+    const stored = await loadSync(this.walletId);
+    if (!stored || (this.sync && stored.counter <= this.syncCounter) || this.locked) return undefined;
+    const opened = this.openSealedSync(stored);
     if (!opened) return undefined;
-    if (opened.last_synced_at !== undefined) this.lastSyncedAt = opened.last_synced_at;
-    const restored = await WalletSync.restore(opened.state, { document: this.document });
-    if (restored.ok) this.sync = restored.value;
-    else this.failed(restored.error);
+    const unsent = this.sync?.state().pending ?? null;
+    const restored = await WalletSync.restore(withPending(opened.state, unsent), { document: this.document });
+    if (!restored.ok) {
+      this.failed(restored.error);
+      return restored;
+    }
+    if (this.locked) {
+      restored.value.close();
+      return restored;
+    }
+    this.sync?.close();
+    this.sync = restored.value;
+    this.syncCounter = stored.counter;
+    if (opened.last_synced_at !== undefined && opened.last_synced_at > (this.lastSyncedAt ?? '')) {
+      this.lastSyncedAt = opened.last_synced_at;
+    }
     return restored;
   }
 
@@ -445,14 +581,15 @@ export class Session {
     return opened.ok ? (JSON.parse(fromUtf8(opened.value)) as SealedSync) : undefined;
   }
 
-  private sealedSync(): StoredSync | undefined {
+  private sealedSync(counter: number): StoredSync | undefined {
     if (!this.sync) return undefined;
     const content: SealedSync = {
       state: this.sync.state(),
       ...(this.lastSyncedAt === undefined ? {} : { last_synced_at: this.lastSyncedAt }),
     };
     const aad = utf8(SYNC_AAD + this.record.wallet_id);
-    return { version: 1, wallet_id: this.record.wallet_id, sealed: seal(this.key, utf8(JSON.stringify(content)), aad) };
+    const sealed = seal(this.key, utf8(JSON.stringify(content)), aad);
+    return { version: 1, wallet_id: this.record.wallet_id, counter, sealed };
   }
 
   private last(): { last_synced_at?: string } {
@@ -504,6 +641,16 @@ export function defaultDeviceName(): string {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** `state` with the unsent edits `extra` (a WalletSync state's pending update) added to its own. */
+function withPending(state: SyncState, extra: string | null): SyncState {
+  if (extra === null || extra === state.pending) return state;
+  const updates = [state.pending, extra].flatMap((text) => {
+    const bytes = text === null ? undefined : fromBase64Url(text);
+    return bytes?.ok ? [bytes.value] : [];
+  });
+  return { ...state, pending: toBase64Url(mergeUpdates(updates)) };
 }
 
 /**

@@ -33,8 +33,20 @@ export interface StoredSync {
   readonly version: 1;
   /** The wallet it belongs to: a record left from a replaced wallet is never used. */
   readonly wallet_id: string;
+  /**
+   * One more at each write of the sync state, so a tab can tell that another tab stored a newer
+   * one than it holds (and must take that one up rather than write over it). Records from before
+   * the counter read as 0. Not secret: it only orders the writes.
+   */
+  readonly counter: number;
   /** seal(lock key, JSON {state, last_synced_at}, aad SYNC_AAD + wallet_id). */
   readonly sealed: Uint8Array;
+}
+
+/** The wallet and its sync state as one transaction read them. */
+export interface Stored {
+  readonly wallet: StoredWallet | undefined;
+  readonly sync: StoredSync | undefined;
 }
 
 const DB_NAME = 'webwallet';
@@ -84,8 +96,19 @@ export async function loadWallet(): Promise<StoredWallet | undefined> {
 
 /** This device's sealed sync state for the wallet `wallet_id`, or undefined when it has none. */
 export async function loadSync(wallet_id: string): Promise<StoredSync | undefined> {
-  const value = await withStore('readonly', (store) => store.get(SYNC_KEY));
-  return isStoredSync(value) && value.wallet_id === wallet_id ? value : undefined;
+  return syncOf(await withStore('readonly', (store) => store.get(SYNC_KEY)), wallet_id);
+}
+
+/** The stored wallet and its sync state for `wallet_id`, read in one transaction so they match. */
+export async function loadStored(wallet_id: string): Promise<Stored> {
+  const db = await openDb();
+  try {
+    const store = db.transaction(STORE, 'readonly').objectStore(STORE);
+    const [wallet, sync] = await Promise.all([promised(store.get(KEY)), promised(store.get(SYNC_KEY))]);
+    return { wallet: isStoredWallet(wallet) ? wallet : undefined, sync: syncOf(sync, wallet_id) };
+  } finally {
+    db.close();
+  }
 }
 
 /**
@@ -115,6 +138,30 @@ function isStoredWallet(value: unknown): value is StoredWallet {
   );
 }
 
+/**
+ * Runs `work` holding the Web Lock "webwallet:<wallet_id>:<name>", which every tab of this origin
+ * shares: `write` around each read-merge-write of the records, `sync` around each sync run (one
+ * tab at a time talks to the relay for this device). `held` is false only when `if_available`
+ * was asked and another holder has the lock; `work` then runs without it.
+ *
+ * Where the browser has no Web Locks (older ones, some web views), `work` runs at once as if it
+ * held the lock: tabs then save and sync without taking turns, as before the locks. The sync
+ * state's counter still keeps an older state from replacing a newer one.
+ */
+export function withLock<T>(
+  wallet_id: string,
+  name: 'write' | 'sync',
+  work: (held: boolean) => Promise<T>,
+  if_available = false,
+): Promise<T> {
+  const locks = (navigator as Partial<Navigator>).locks;
+  if (!locks) return work(true);
+  // The DOM types make this Promise<Promise<T>>; the lock's promise resolves with the callback's value.
+  return locks.request(`webwallet:${wallet_id}:${name}`, { ifAvailable: if_available }, (lock) =>
+    work(lock !== null),
+  ) as Promise<unknown> as Promise<T>;
+}
+
 function isStoredSync(value: unknown): value is StoredSync {
   const v = value as Partial<StoredSync> | null | undefined;
   return (
@@ -122,6 +169,13 @@ function isStoredSync(value: unknown): value is StoredSync {
     v !== null &&
     v.version === 1 &&
     typeof v.wallet_id === 'string' &&
+    (v.counter === undefined || Number.isSafeInteger(v.counter)) &&
     v.sealed instanceof Uint8Array
   );
+}
+
+/** The sync record when it is `wallet_id`'s, its counter 0 when it was written before there was one. */
+function syncOf(value: unknown, wallet_id: string): StoredSync | undefined {
+  if (!isStoredSync(value) || value.wallet_id !== wallet_id) return undefined;
+  return { ...value, counter: value.counter ?? 0 };
 }

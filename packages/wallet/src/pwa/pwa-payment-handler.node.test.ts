@@ -127,7 +127,17 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
         await handler.click('#unlock');
         assert.equal(await handler.waitFor('#review-amount'), '4.20 EUR');
         assert.equal(await handler.waitFor('#review-payee'), world.payee.id);
-        await handler.click('#pay-button');
+        // Cancel pressed right after Pay does nothing: the payment is on its way, and the
+        // merchant must hear "paid" (a review found it told "cancelled" while the money moved).
+        await handler.waitFor('#pay-button');
+        assert.equal(
+          await handler.evaluate(`(() => {
+            document.querySelector('#pay-button').click();
+            document.querySelector('#cancel-pay').click();
+            return document.querySelector('#cancel-pay').disabled;
+          })()`),
+          true,
+        );
         const paid = await outcome(shop);
         assert.equal(paid.outcome, 'paid', JSON.stringify(paid.value));
         assert.equal(paid.value.method, method);
@@ -165,6 +175,10 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
         await second.fill('#unlock-passphrase', PASSPHRASE);
         await second.click('#unlock');
         await second.waitFor('#review-amount');
+        assert.match(
+          await second.waitFor('#review-paid-before'),
+          /^You already paid 4\.20 EUR to this payee for “tea-1” on /,
+        );
         await second.click('#cancel-pay');
         assert.equal(await second.waitFor('#payment-request-result'), 'Cancelled. Nothing was paid.');
         // Chromium keeps the merchant's show() pending after a payment app declines (it shows
@@ -181,6 +195,22 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
       } finally {
         await second.detach();
       }
+      assert.equal(await available(world.client, world.payee.id), '4.20');
+
+      // A page whose stated total is not what its link charges is refused before anything is signed.
+      await shop.goto(`${merchant.origin}/?${new URLSearchParams({ method, uri, amount: '1.00' })}`);
+      await shop.click('#buy');
+      const third = await HiddenWindow.find(browser, `${world.node.url}/wallet/`, { known });
+      try {
+        assert.equal(
+          await third.waitFor('#payment-request-problem'),
+          `${merchant.origin} shows 1.00 EUR as the total, but its payment link charges 4.20 EUR. Nothing was paid.`,
+        );
+      } finally {
+        await third.detach();
+      }
+      await shop.evaluate(() => (window as unknown as { shopRequest: PaymentRequest }).shopRequest.abort());
+      assert.equal((await outcome(shop)).value.name, 'AbortError');
       assert.equal(await available(world.client, world.payee.id), '4.20');
 
       // The wallet kept the receipt: it is on the home screen of the wallet's own tab.
