@@ -23,7 +23,8 @@ import { type PreparedTransaction, toPrepared } from './verify/prepare.js';
 
 export const LEDGER_DEFAULTS = {
   block_transactions_max: 10_000,
-  block_interval_ms: 1_000,
+  // The node's default too (packages/server/src/config.ts): a receipt within ~200 ms.
+  block_interval_ms: 200,
   batch_size_max: 8_192,
   verifier_threads: availableParallelism(),
 } as const;

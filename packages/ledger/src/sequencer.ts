@@ -92,7 +92,8 @@ export class Sequencer {
   private readonly expiries = new MinHeap<string>();
   private readonly queue: Item[] = [];
   private running = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** The next wake-up: a due seal or hold expiry (see `arm`). */
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<CommitListener>();
@@ -102,8 +103,7 @@ export class Sequencer {
   static async start(options: SequencerOptions): Promise<Sequencer> {
     const sequencer = new Sequencer(options);
     await sequencer.load();
-    sequencer.timer = setInterval(() => sequencer.kick(), Math.max(10, Math.floor(options.block_interval_ms / 4)));
-    sequencer.timer.unref();
+    sequencer.arm();
     return sequencer;
   }
 
@@ -179,9 +179,44 @@ export class Sequencer {
   /** Starts the loop if there is work: queued items, a block to seal, or a hold to expire. */
   private kick(): void {
     if (this.running || this.closed) return;
-    if (this.queue.length === 0 && !this.sealDue(this.options.clock()) && !this.expiryDue(this.options.clock())) return;
+    const now = this.options.clock();
+    if (this.queue.length === 0 && !this.sealDue(now) && !this.expiryDue(now)) {
+      this.arm(); // woken early (a capped timer, or a clock that moved back): wait on
+      return;
+    }
     this.running = true;
     this.idle = this.loop();
+  }
+
+  /**
+   * Sets a timer for the moment the next block or hold expiry is due, so a lone payment's block
+   * is sealed block_interval_ms after its commit, not on the next tick of a coarse timer. The
+   * timer is capped at a quarter interval and then re-armed: a clock that jumps (or a test's
+   * manual clock) is noticed within that time. No work pending, no timer.
+   */
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const wake = this.nextWake();
+    if (wake === undefined || this.closed) return;
+    const recheck = Math.max(10, Math.floor(this.options.block_interval_ms / 4));
+    const delay = Math.min(Math.max(0, wake - this.options.clock()), recheck);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** When the next seal or hold expiry falls due (clock time), or undefined when none is pending. */
+  private nextWake(): number | undefined {
+    const seal =
+      this.nextSeq > this.sealedSize && this.unsealedSince !== undefined
+        ? this.unsealedSince + this.options.block_interval_ms
+        : undefined;
+    const expiry = this.expiries.peekKey();
+    if (seal === undefined) return expiry;
+    return expiry === undefined ? seal : Math.min(seal, expiry);
   }
 
   private async loop(): Promise<void> {
@@ -194,12 +229,14 @@ export class Sequencer {
         if (this.queue.length === 0 && !this.sealDue(now) && !this.expiryDue(now)) {
           // Cleared before returning, so a submission arriving now starts a new loop at once.
           this.running = false;
+          this.arm();
           return;
         }
         await this.runBatch(this.take(), now);
       }
     } catch (error) {
       this.running = false;
+      this.arm();
       throw error;
     }
   }
@@ -427,7 +464,7 @@ export class Sequencer {
   /** Stops taking work, lets the running batch finish. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.idle;
     for (const item of this.queue.splice(0)) {
       item.resolve(

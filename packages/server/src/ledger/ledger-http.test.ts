@@ -117,6 +117,48 @@ for (const engine of ENGINES) {
       assert.equal((payeeView.body.balances as { balance: string }[])[0]?.balance, '37');
     });
 
+    test('the account view shows the spending policy with what its window has used', async (t) => {
+      if (skip) {
+        t.skip('WEBWALLET_TEST_DATABASE_URL is not set');
+        return;
+      }
+      const [issuer, first, second, payee] = await Promise.all([party(), party(), party(), party()]);
+      const rule = {
+        currency: 'SPD',
+        amount_max: '10.00',
+        threshold: 1,
+        window_ms: 3_600_000,
+        window_amount_max: '25.00',
+      };
+      const both = [first.keys, second.keys];
+      const setup = [
+        await transaction('ledger.account.create', { account: issuer.id }, [issuer.keys]),
+        await transaction('ledger.account.create', { account: payee.id }, [payee.keys]),
+        await transaction('ledger.currency.issue', { issuer: issuer.id, currency: 'SPD', scale: 2 }, [issuer.keys]),
+        await transaction(
+          'ledger.account.create',
+          { account: first.id, keys: [first.id, second.id], threshold: 2, spending_policy: { small_payments: [rule] } },
+          both,
+        ),
+        await transaction('ledger.trust.set', { holder: first.id, currency: 'SPD', limit: '100' }, both),
+        await transaction('ledger.trust.set', { holder: payee.id, currency: 'SPD', limit: '100' }, [payee.keys]),
+        await transaction(
+          'ledger.transfer',
+          { legs: [{ from: issuer.id, to: first.id, currency: 'SPD', amount: '50' }] },
+          [issuer.keys],
+        ),
+        await transaction(
+          'ledger.transfer',
+          { legs: [{ from: first.id, to: payee.id, currency: 'SPD', amount: '7.5' }] },
+          [second.keys],
+        ),
+      ];
+      for (const doc of setup) assert.equal((await post([doc])).body.results[0]?.status, 'accepted');
+      const view = await get(`/v1/accounts/${first.id}`);
+      assert.deepEqual(view.body.spending_policy, { small_payments: [{ ...rule, window_spent: '7.50' }] });
+      assert.equal((await get(`/v1/accounts/${payee.id}`)).body.spending_policy, null);
+    });
+
     test('the API: custodial accounts need the admin token, reads, pagination, blocks, proofs, receipts', async (t) => {
       if (skip) {
         if (process.env.CI) throw new Error('WEBWALLET_TEST_DATABASE_URL must be set in CI');

@@ -18,7 +18,9 @@ import {
   pageOf,
   SubmitRequest,
   SubmitResponse,
+  TransactionQuery,
 } from './schemas.js';
+import { SealWaiters } from './seal-waiters.js';
 
 export interface LedgerRouteOptions {
   readonly ledger: Ledger;
@@ -47,6 +49,10 @@ function decodeCursor(
 const tags = ['ledger'];
 
 export function ledgerRoutes(app: FastifyInstance, { ledger, adminToken }: LedgerRouteOptions): void {
+  const waiters = new SealWaiters(ledger);
+  // Held lookups are answered before the server waits for in-flight requests to finish.
+  app.addHook('preClose', async () => waiters.close());
+
   app.post(
     '/v1/transactions',
     {
@@ -80,14 +86,23 @@ export function ledgerRoutes(app: FastifyInstance, { ledger, adminToken }: Ledge
         operationId: 'getTransaction',
         tags,
         summary: 'A transaction, with its receipt once sealed',
+        description:
+          'With `wait_ms`, a transaction not yet in a signed block is answered when a block seals it (receipt ' +
+          'included) or when the wait ends, whichever comes first: a wallet learns of its receipt as the block is ' +
+          'written instead of polling. An unknown id is answered at once (404).',
         params: IdParam,
+        querystring: TransactionQuery,
         response: { 200: { $ref: 'Transaction#' }, ...errorResponses(400, 404) },
       },
     },
     async (request, reply) => {
       const { id } = request.params as Static<typeof IdParam>;
+      const { wait_ms = 0 } = request.query as Static<typeof TransactionQuery>;
       const view = await ledger.transaction(id);
-      return view ?? sendError(reply, new WebWalletError('transaction_not_found', { id }));
+      if (!view) return sendError(reply, new WebWalletError('transaction_not_found', { id }));
+      if (view.receipt !== null || wait_ms === 0) return view;
+      const sealed = await waiters.wait(view.seq, wait_ms, clientGone(reply));
+      return sealed ? ((await ledger.transaction(id)) ?? view) : view;
     },
   );
 
@@ -210,6 +225,13 @@ export function ledgerRoutes(app: FastifyInstance, { ledger, adminToken }: Ledge
       return answer(reply, await ledger.consistencyProof(from, to));
     },
   );
+}
+
+/** Aborts when the client closes the connection before the answer is sent. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => controller.abort());
+  return controller.signal;
 }
 
 function answer<T>(reply: FastifyReply, value: T | WebWalletError): T | FastifyReply {

@@ -96,6 +96,26 @@ export const AccountResponse = Type.Object(
     threshold: Type.Integer(),
     custodial: Type.Boolean(),
     allow_rippling: Type.Boolean(),
+    spending_policy: Type.Union(
+      [
+        Type.Object({
+          small_payments: Type.Array(
+            Type.Object({
+              currency: Type.String(),
+              amount_max: Type.String(),
+              threshold: Type.Integer(),
+              window_ms: Type.Integer(),
+              window_amount_max: Type.String(),
+              window_spent: Type.String({
+                description: 'Small payments inside the window ending now (fewer-signature payments only).',
+              }),
+            }),
+          ),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Fewer signatures for small payments (SpendingPolicy); null when every debit needs `threshold`.' },
+    ),
     balances: Type.Array(
       Type.Object({
         currency: Type.String(),
@@ -173,6 +193,22 @@ export const ConsistencyResponse = Type.Object({
   proof: Type.Array(Type.String()),
 });
 export const IdParam = StrictObject({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+/** Longest a transaction lookup may wait for the block that seals it. */
+export const TRANSACTION_WAIT_MS_MAX = 10_000;
+export const TransactionQuery = StrictObject({
+  wait_ms: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: TRANSACTION_WAIT_MS_MAX,
+      default: 0,
+      description:
+        'While the transaction is not yet in a signed block, hold the answer up to this many milliseconds and ' +
+        'answer as soon as a block seals it (with its receipt), or when the wait ends (`receipt` still null). ' +
+        '0 answers at once. A node with too many waiting requests may answer before the wait ends: ask again.',
+    }),
+  ),
+});
 export const HeightParam = StrictObject({ height: Type.Integer({ minimum: 0 }) });
 
 export const LEDGER_SCHEMAS = [

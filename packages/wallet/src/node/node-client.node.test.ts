@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { encodePrefixed, generateKeyPair, type KeyPair, verifyReceipt } from '@webwallet/core';
 import { transaction } from '@webwallet/ledger';
 import { type RunningNode, startNode } from '@webwallet/server';
-import { NodeClient, RESPONSE_BYTES_MAX } from './node-client.js';
+import { type Fetch, NodeClient, RESPONSE_BYTES_MAX } from './node-client.js';
 
 async function party(): Promise<{ id: string; keys: KeyPair }> {
   const keys = await generateKeyPair();
@@ -41,8 +41,8 @@ describe('NodeClient against a real node', () => {
   let client: NodeClient;
 
   before(async () => {
-    // The default block interval (1 s), so that a fresh transaction is visibly unsealed for a while.
-    node = await startNode({ port: 0, data_dir: dir, log_level: 'silent' });
+    // Blocks every second, so that a fresh transaction is visibly unsealed for a while.
+    node = await startNode({ port: 0, data_dir: dir, log_level: 'silent', block_interval_ms: 1_000 });
     client = new NodeClient({ url: `${node.url}/` });
   });
 
@@ -102,6 +102,34 @@ describe('NodeClient against a real node', () => {
     assert.equal(second.value.items[0]?.id, open.body.id);
     assert.deepEqual(await client.accountTransactions((await party()).id), { ok: true, value: undefined });
     await assert.rejects(client.accountTransactions(alice.id, { limit: 500 }), RangeError);
+  });
+
+  test('waitForReceipt: one lookup, held by the node and answered as the block seals', async () => {
+    const carol = await party();
+    const open = await transaction('ledger.account.create', { account: carol.id }, [carol.keys]);
+    const lookups: string[] = [];
+    const recording: Fetch = (input, init) => {
+      if (input.includes('/v1/transactions/')) lookups.push(new URL(input).search);
+      return globalThis.fetch(input, init);
+    };
+    const watched = new NodeClient({ url: node.url, fetch: recording });
+    assert.ok((await watched.submit([open])).ok);
+    const sealed = new Promise<number>((resolve) => {
+      const stop = node.ledger.onCommit((event) => {
+        if (event.sealed_size < node.ledger.logSize) return;
+        stop();
+        resolve(Date.now());
+      });
+    });
+    const receipt = await watched.waitForReceipt(open.body.id, { timeout_ms: 8_000 });
+    const answered = Date.now();
+    assert.ok(receipt.ok, JSON.stringify(receipt));
+    assert.ok((await verifyReceipt(receipt.value, [node.nodeKey.publicKey])).ok);
+    // The client's request limit is 10 s: each lookup asks to be held for at most half of it.
+    assert.deepEqual(lookups, ['?wait_ms=5000'], 'no polling: the node answered when the block was sealed');
+    assert.ok(answered - (await sealed) < 250, 'the answer follows the seal');
+    await assert.rejects(watched.transaction(open.body.id, { wait_ms: 10_001 }), RangeError);
+    await assert.rejects(watched.transaction(open.body.id, { wait_ms: -1 }), RangeError);
   });
 
   test('rejections and node errors keep their code and details', async () => {
@@ -188,6 +216,32 @@ describe('NodeClient when the node is not reachable or answers nonsense', () => 
     assert.match(await reasonOf('bad-gateway', (c) => c.transaction('x')), /not JSON/);
     assert.match(await reasonOf('big-declared', (c) => c.info()), /exceeds 4 MiB/);
     assert.match(await reasonOf('big-chunked', (c) => c.info()), /exceeds 4 MiB/);
+  });
+
+  test('a node that answers lookups at once (before wait_ms existed) is asked every poll_ms', async (t) => {
+    let served = 0;
+    const transaction = { id: 'tx1', document_id: 'doc_x', seq: 0, type: 'ledger.transfer', document: {} };
+    const server = await serve((_req, res) => {
+      // Sealed from the fifth lookup on; the receipt is not verified by waitForReceipt.
+      const receipt = ++served >= 5 ? { version: 1, document: {}, index: 0, block: {}, proof: [] } : null;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...transaction, receipt }));
+    });
+    t.after(() => close(server));
+    const asked: { at: number; url: string }[] = [];
+    const recording: Fetch = (input, init) => {
+      asked.push({ at: Date.now(), url: input });
+      return globalThis.fetch(input, init);
+    };
+    const client = new NodeClient({ url: urlOf(server), fetch: recording });
+    const receipt = await client.waitForReceipt('tx1', { poll_ms: 40, timeout_ms: 5_000 });
+    assert.ok(receipt.ok, JSON.stringify(receipt));
+    assert.equal(asked.length, 5);
+    assert.match(asked[0]!.url, /\/v1\/transactions\/tx1\?wait_ms=\d+$/);
+    for (let i = 1; i < asked.length; i++) {
+      assert.ok(asked[i]!.at - asked[i - 1]!.at >= 39, `lookup ${i} sent ${asked[i]!.at - asked[i - 1]!.at} ms after`);
+    }
+    const gaveUp = await new NodeClient({ url: urlOf(server) }).waitForReceipt('tx1', { timeout_ms: 1 });
+    assert.ok(gaveUp.ok, 'a receipt already there is returned however short the wait');
   });
 
   test('a URL that is not an http(s) base URL is a programming error', () => {

@@ -28,8 +28,14 @@ export const SUBMIT_DOCUMENTS_MAX = 1_000;
 /** Page sizes the node accepts for lists. */
 export const PAGE_SIZE_MAX = 200;
 export const RECEIPT_WAIT_DEFAULT_MS = 10_000;
-/** How often `waitForReceipt` asks: a block seals every block_interval_ms (1,000 by default). */
+/**
+ * Least time between two receipt lookups. A node holds each lookup until the block is sealed
+ * (`wait_ms`), so this matters only with nodes that answer at once (older ones, or one too busy
+ * to hold the request): they are asked this often.
+ */
 export const RECEIPT_POLL_DEFAULT_MS = 50;
+/** Longest one lookup asks the node to hold it: the node's limit for `wait_ms`. */
+export const RECEIPT_LOOKUP_WAIT_MAX_MS = 10_000;
 const NODE_URL_LENGTH_MAX = 1_024;
 
 /** The fetch this client needs: the platform's, or a wrapper (a proxy, a test harness). */
@@ -111,8 +117,17 @@ export interface TransactionPage {
 export interface WaitOptions {
   /** How long to wait for the block that seals the transaction. Default 10,000. */
   readonly timeout_ms?: number;
-  /** Delay between lookups. Default 50. */
+  /** Least time between lookups (they repeat only when a node answers before the block). Default 50. */
   readonly poll_ms?: number;
+}
+
+export interface LookupOptions {
+  /**
+   * While the transaction is unsealed, let the node hold the answer up to this long and answer as
+   * the block seals it (GET /v1/transactions/{id}?wait_ms=). 0 to 10,000; default 0, at once.
+   * Kept below the client's timeout_ms. Nodes that predate it answer at once.
+   */
+  readonly wait_ms?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -194,8 +209,13 @@ export class NodeClient {
   }
 
   /** A transaction with its receipt once sealed, or undefined when the node has no such id. */
-  async transaction(id: string): Promise<Result<TransactionView | undefined>> {
-    const path = `/v1/transactions/${encodeURIComponent(id)}`;
+  async transaction(id: string, options: LookupOptions = {}): Promise<Result<TransactionView | undefined>> {
+    const wait = options.wait_ms ?? 0;
+    if (!Number.isSafeInteger(wait) || wait < 0 || wait > RECEIPT_LOOKUP_WAIT_MAX_MS) {
+      throw new RangeError(`wait_ms must be an integer from 0 to ${RECEIPT_LOOKUP_WAIT_MAX_MS}, got ${wait}`);
+    }
+    const held = Math.min(wait, this.holdMax());
+    const path = `/v1/transactions/${encodeURIComponent(id)}${held > 0 ? `?wait_ms=${held}` : ''}`;
     const answer = await this.request('GET', path);
     if (!answer.ok) return answer.error.code === 'transaction_not_found' ? ok(undefined) : answer;
     if (!isTransaction(answer.value)) return this.malformed(path, 'a transaction has id, document and receipt');
@@ -204,8 +224,10 @@ export class NodeClient {
 
   /**
    * Waits until a signed block covers the transaction and returns its receipt (not yet verified:
-   * check it with `verifyReceipt` and the node key). `payment_not_sealed` when the wait runs out;
-   * a failed lookup on the way is retried until then, as a wallet on a flaky network should.
+   * check it with `verifyReceipt` and the node key). Each lookup asks the node to hold its answer
+   * until the block is sealed, so the receipt arrives as the block is written; a node that answers
+   * at once is asked again every `poll_ms`. `payment_not_sealed` when the wait runs out; a failed
+   * lookup on the way is retried until then, as a wallet on a flaky network should.
    */
   async waitForReceipt(id: string, options: WaitOptions = {}): Promise<Result<Receipt>> {
     const timeout = options.timeout_ms ?? RECEIPT_WAIT_DEFAULT_MS;
@@ -214,14 +236,19 @@ export class NodeClient {
     let seen = false;
     let failure: WebWalletError | undefined;
     for (;;) {
-      const found = await this.transaction(id);
+      const asked = Date.now();
+      const wait_ms = Math.min(Math.max(0, deadline - asked), RECEIPT_LOOKUP_WAIT_MAX_MS);
+      const found = await this.transaction(id, { wait_ms });
       if (found.ok && found.value === undefined) return err('transaction_not_found', { id });
       if (found.ok && found.value?.receipt) return ok(found.value.receipt);
       if (!found.ok && found.error.code !== 'node_unreachable') return found;
       if (found.ok) seen = true;
       else failure = found.error;
-      if (Date.now() + poll > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, poll));
+      const now = Date.now();
+      if (now >= deadline) break;
+      // Answered before the block (an older node, a busy one, a failure): not again before poll_ms.
+      const pause = Math.min(asked + poll, deadline) - now;
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
     // Never seen at all: the node is the problem, not the block.
     if (!seen && failure) return { ok: false, error: failure };
@@ -254,6 +281,11 @@ export class NodeClient {
       return this.malformed(path, 'next_cursor is a string or null');
     }
     return ok({ items, next_cursor: body.next_cursor });
+  }
+
+  /** Longest a lookup may be held: half the request's time limit, so the answer still fits in it. */
+  private holdMax(): number {
+    return Math.floor(this.timeout_ms / 2);
   }
 
   /** One request: the parsed JSON of a 2xx answer, or the node's error, or node_unreachable. */

@@ -354,7 +354,8 @@ describe('pay against a real node', () => {
     // The issue's target: p50 under 300 ms against a local node.
     assert.ok(percentile(durations, 50) < 300, describeLatency('too slow', durations));
 
-    // The default block interval (1,000 ms) dominates; four wallets paying at once keep this short.
+    // At the node's default block interval the block dominates; four wallets paying at once keep
+    // this short. (The p50 against the 300 ms target is measured by `npm run bench:wallet`.)
     const streams = 4;
     const slowDurations: number[] = [];
     await Promise.all(
@@ -367,8 +368,10 @@ describe('pay against a real node', () => {
         }
       }),
     );
-    t.diagnostic(describeLatency(`block_interval_ms 1000 (default), ${streams} payers at once`, slowDurations));
-    assert.ok(percentile(slowDurations, 50) >= 500, 'a payment waits for its block');
+    const interval = slow.node.config.block_interval_ms;
+    t.diagnostic(describeLatency(`block_interval_ms ${interval} (default), ${streams} payers at once`, slowDurations));
+    // Payers at once share blocks, so some wait less than a whole interval, but none skips it.
+    assert.ok(percentile(slowDurations, 50) >= interval / 2, 'a payment waits for its block');
   });
 });
 

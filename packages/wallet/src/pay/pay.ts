@@ -177,9 +177,12 @@ export async function buildPaymentDocument(
 }
 
 export interface PayOptions extends NodeChoice, BuildOptions {
-  /** How long to wait for the block that seals the payment. Default 10,000. */
+  /**
+   * How long to wait for the block that seals the payment. Default 10,000. The node holds the
+   * receipt lookup and answers as the block is sealed (NodeClient.waitForReceipt).
+   */
   readonly wait_ms?: number;
-  /** Delay between receipt lookups. Default 50. */
+  /** Least time between receipt lookups, for nodes that answer before the block. Default 50. */
   readonly poll_ms?: number;
 }
 
