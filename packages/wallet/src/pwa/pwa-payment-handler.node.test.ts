@@ -181,8 +181,9 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
         );
         await second.click('#cancel-pay');
         assert.equal(await second.waitFor('#payment-request-result'), 'Cancelled. Nothing was paid.');
-        // Chromium keeps the merchant's show() pending after a payment app declines (it shows
-        // its own notice); the page may give up at any time, and the wallet's worker agrees.
+        // Chromium keeps the merchant's show() pending after a payment app declines (rejecting
+        // respondWith does not reach the page); the page may give up at any time, and the
+        // wallet's worker agrees.
         assert.equal(
           await shop.evaluate(() =>
             (window as unknown as { shopRequest: PaymentRequest }).shopRequest.abort().then(() => 'aborted'),
