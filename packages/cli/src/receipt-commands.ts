@@ -7,8 +7,10 @@ import { type ClientOptions, clientCommand, detailsHint, NodeClient } from './cl
 import { checkNodeKeys, nodeKeyFromFile, readJsonFile } from './node-key-files.js';
 import { CliError, collect, integerIn, jsonOption, print } from './util.js';
 
-/** How often `receipt` asks again while the transaction waits for its block. */
+/** How often `receipt` asks again when the node answers before the block (a node without `wait_ms`). */
 const POLL_INTERVAL_MS = 100;
+/** Longest hold asked of the node per lookup: within its 10 s limit and the client's request timeout. */
+const HOLD_MAX_MS = 5_000;
 
 interface ReceiptOptions extends ClientOptions {
   readonly out?: string;
@@ -19,10 +21,15 @@ interface ReceiptOptions extends ClientOptions {
 async function receipt(id: string, options: ReceiptOptions): Promise<void> {
   const client = new NodeClient(options);
   const deadline = Date.now() + options.waitMs;
-  let view = await client.get<TransactionView>(`/v1/transactions/${encodeURIComponent(id)}`);
+  // The node holds each lookup until the block is sealed (?wait_ms=), so one request usually does.
+  const lookup = () => {
+    const hold = Math.min(HOLD_MAX_MS, Math.max(0, deadline - Date.now()));
+    return client.get<TransactionView>(`/v1/transactions/${encodeURIComponent(id)}?wait_ms=${hold}`);
+  };
+  let view = await lookup();
   while (view.receipt === null && Date.now() < deadline) {
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())));
-    view = await client.get<TransactionView>(`/v1/transactions/${encodeURIComponent(id)}`);
+    view = await lookup();
   }
   if (view.receipt === null) {
     throw new CliError(

@@ -127,7 +127,8 @@ async function withLedgerNode(
 ): Promise<void> {
   const hits = new Map<string, number>();
   const app = server.createServer((req, res) => {
-    const match = /^\/v1\/transactions\/([^/?]+)$/.exec(req.url ?? '');
+    // A node that answers at once, as one without ?wait_ms= does: the verifier must still ask again.
+    const match = /^\/v1\/transactions\/([^/?]+)(?:\?wait_ms=\d+)?$/.exec(req.url ?? '');
     const id = match?.[1] === undefined ? undefined : decodeURIComponent(match[1]);
     const hit = (hits.get(id ?? '') ?? 0) + 1;
     if (id !== undefined) hits.set(id, hit);

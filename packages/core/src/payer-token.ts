@@ -376,6 +376,8 @@ export interface VerifiedPayerToken {
 export const ONLINE_TIMEOUT_DEFAULT_MS = 5_000;
 export const SEAL_WAIT_DEFAULT_MS = 3_000;
 const SEAL_POLL_MS = 200;
+/** The longest `wait_ms` a node accepts on GET /v1/transactions/{id}. */
+const NODE_HOLD_MAX_MS = 10_000;
 
 /** The redemption key of a payment: the same for every token that presents it. */
 export function redemptionKey(claims: PayerTokenClaims): string {
@@ -472,8 +474,12 @@ async function onlineProof(
 ): Promise<Result<ProvenPayment>> {
   if (node.url === undefined) return err('token_receipt_required', { node: node.public_key });
   const deadline = Date.now() + (options.seal_wait_ms ?? SEAL_WAIT_DEFAULT_MS);
+  // The node holds the lookup until the block is sealed (?wait_ms=), leaving the request a second
+  // of its time limit to answer; older nodes answer at once, so the loop asks again.
+  const holdMaxMs = Math.min(NODE_HOLD_MAX_MS, Math.max(0, (options.timeout_ms ?? ONLINE_TIMEOUT_DEFAULT_MS) - 1_000));
   for (;;) {
-    const fetched = await fetchTransaction(node.url, claims.payment.transaction, options);
+    const waitMs = Math.min(holdMaxMs, Math.max(0, deadline - Date.now()));
+    const fetched = await fetchTransaction(node.url, claims.payment.transaction, options, waitMs);
     if (!fetched.ok) return fetched;
     if (fetched.value !== null) return offlineProof(fetched.value, claims);
     if (Date.now() + SEAL_POLL_MS > deadline) {
@@ -488,8 +494,10 @@ async function fetchTransaction(
   baseUrl: string,
   id: string,
   options: VerifyPayerTokenOptions,
+  waitMs: number,
 ): Promise<Result<Receipt | null>> {
-  const url = `${baseUrl.replace(/\/+$/, '')}/v1/transactions/${encodeURIComponent(id)}`;
+  const query = waitMs > 0 ? `?wait_ms=${Math.floor(waitMs)}` : '';
+  const url = `${baseUrl.replace(/\/+$/, '')}/v1/transactions/${encodeURIComponent(id)}${query}`;
   const fetcher = options.fetch ?? (globalThis.fetch as FetchLike);
   let body: unknown;
   try {
