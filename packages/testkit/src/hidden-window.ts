@@ -44,8 +44,23 @@ export class HiddenWindow {
   }
 
   /**
-   * Waits for a page target whose URL starts with `prefix` and that is none of `known` (the
-   * URLs of the pages Playwright already drives), and attaches to it.
+   * The ids of the page targets open now: take them before the action that opens the window, and
+   * pass them to find() as `known`. (Not URLs: the window may take the same URL as a page that is
+   * already open, e.g. once the wallet clears its address bar's fragment.)
+   */
+  static async pageTargets(browser: Browser): Promise<string[]> {
+    const cdp = await browser.newBrowserCDPSession();
+    try {
+      const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
+      return targetInfos.filter((t) => t.type === 'page').map((t) => t.targetId);
+    } finally {
+      await cdp.detach();
+    }
+  }
+
+  /**
+   * Waits for a page target whose URL starts with `prefix` and whose id is none of `known` (from
+   * pageTargets(), taken before the window was asked for), and attaches to it.
    */
   static async find(
     browser: Browser,
@@ -57,7 +72,7 @@ export class HiddenWindow {
     const known = new Set(options.known ?? []);
     while (Date.now() < deadline) {
       const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
-      const target = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(prefix) && !known.has(t.url));
+      const target = targetInfos.find((t) => t.type === 'page' && t.url.startsWith(prefix) && !known.has(t.targetId));
       if (target) {
         const { sessionId } = (await cdp.send('Target.attachToTarget', {
           targetId: target.targetId,

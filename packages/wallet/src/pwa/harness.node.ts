@@ -2,19 +2,27 @@
  * What the wallet app's Chromium tests share: a real node with an issuer and a payee, a page
  * watcher that records what the wallet must never do, screen waits, screenshots, and the quick
  * path through first run (create, confirm three words, passphrase) for tests about later screens.
- * pwa.node.test.ts checks first run itself in detail.
+ * pwa.node.test.ts checks first run itself in detail. Also the frame every test file uses (a node
+ * per suite, a Chromium per test, a watched page per device), what a page stored in IndexedDB
+ * opened with the passphrase, and the pay, note and sync steps the sync and tabs tests share.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { encodePrefixed, generateKeyPair, type KeyPair, type SignedDocument } from '@webwallet/core';
+import { encodePrefixed, fromUtf8, generateKeyPair, type KeyPair, type SignedDocument, utf8 } from '@webwallet/core';
 import { transaction } from '@webwallet/ledger';
 import { type RunningNode, startNode } from '@webwallet/server';
-import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '@webwallet/testkit';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { WalletDocument } from '../document/wallet-document.js';
 import { accountKeyPair, walletSeed } from '../index.js';
+import { deriveLockKey, type KdfParams, open as openSealed } from '../keys/lock.js';
 import { NodeClient } from '../node/node-client.js';
+import { formatPaymentUri } from '../pay/payment-uri.js';
+import type { SyncState } from '../sync/state.js';
 
 export const REPO_DIR = fileURLToPath(new URL('../../../../', import.meta.url));
 export const SCREENSHOT_DIR = join(REPO_DIR, 'docs', 'wallet');
@@ -195,4 +203,197 @@ export async function createWallet(page: Page, nodeUrl: string): Promise<{ phras
   const seed = await walletSeed(phrase);
   assert.ok(seed.ok);
   return { phrase, account: await party(await accountKeyPair(seed.value, 0)) };
+}
+
+/**
+ * The suite's wallet node: started before its tests, closed after them. Call it in a describe
+ * body; the object it returns reads through to the node once it runs.
+ */
+export function useWalletNode(options: Parameters<typeof startNode>[0] = {}): WalletNode {
+  let started: WalletNode | undefined;
+  before(async () => {
+    started = await startWalletNode(options);
+  });
+  after(async () => {
+    await started?.close();
+  });
+  const current = (): WalletNode => {
+    if (!started) throw new Error('the wallet node starts before the tests (useWalletNode in a describe body)');
+    return started;
+  };
+  return {
+    get node() {
+      return current().node;
+    },
+    get dir() {
+      return current().dir;
+    },
+    get client() {
+      return current().client;
+    },
+    get issuer() {
+      return current().issuer;
+    },
+    get payee() {
+      return current().payee;
+    },
+    fund: (account, amount) => current().fund(account, amount),
+    close: () => current().close(),
+  };
+}
+
+/** Runs `use` with a headless Chromium (skipped where there is none, refused in CI), closed after. */
+export async function withChromium(t: TestContext, use: (browser: Browser) => Promise<void>): Promise<void> {
+  const chromium = requireChromium(t);
+  if (!chromium) return;
+  const browser = await launchChromium(chromium);
+  try {
+    await use(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** A page in a new browser context (a device of its own) at the phone viewport, watched. */
+export interface WalletPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly problems: string[];
+}
+
+/** `allowed` and `missing` as for watch(). */
+export async function newWalletPage(
+  browser: Browser,
+  world: WalletNode,
+  { allowed = [], missing = [] }: { allowed?: readonly string[]; missing?: readonly string[] } = {},
+): Promise<WalletPage> {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  const page = await context.newPage();
+  return { context, page, problems: watch(page, world.node.url, allowed, missing) };
+}
+
+// The AADs pwa/session.ts seals the stored wallet document and sync state with (the app's
+// sources are bundled for the browser, not compiled into this package).
+export const DOCUMENT_AAD = 'webwallet:pwa:document:v1:';
+export const SYNC_AAD = 'webwallet:pwa:sync:v1:';
+
+/** A record as the page stored it in IndexedDB; its byte fields are Uint8Arrays again. */
+export type StoredRecord = Record<string, unknown>;
+
+/** The page's wallet and sync records, read from one transaction as the page reads and writes them. */
+export async function storedRecords(page: Page): Promise<{ wallet?: StoredRecord; sync?: StoredRecord }> {
+  const raw = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('webwallet');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const store = db.transaction('wallet').objectStore('wallet');
+    const get = (key: string) =>
+      new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
+        const request = store.get(key);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    const [wallet, sync] = await Promise.all([get('current'), get('sync')]);
+    db.close();
+    // Bytes cross to Node as arrays of numbers, with the names of the fields they came from.
+    const plain = (record: Record<string, unknown> | undefined) =>
+      record && {
+        values: Object.fromEntries(
+          Object.entries(record).map(([k, v]) => [k, v instanceof Uint8Array ? Array.from(v) : v]),
+        ),
+        bytes: Object.keys(record).filter((k) => record[k] instanceof Uint8Array),
+      };
+    return { wallet: plain(wallet), sync: plain(sync) };
+  });
+  const revive = (record: { values: Record<string, unknown>; bytes: string[] } | undefined) =>
+    record &&
+    Object.fromEntries(
+      Object.entries(record.values).map(([k, v]) => [k, record.bytes.includes(k) ? Uint8Array.from(v as number[]) : v]),
+    );
+  const wallet = revive(raw.wallet);
+  const sync = revive(raw.sync);
+  return { ...(wallet ? { wallet } : {}), ...(sync ? { sync } : {}) };
+}
+
+/** What a page keeps in IndexedDB, opened here with the passphrase as the page opens it. */
+export interface Opened {
+  readonly wallet_id: string;
+  /** The lock key (from the passphrase), to seal a changed document back as the page would. */
+  readonly key: Uint8Array;
+  readonly document: WalletDocument;
+  readonly sync: SyncState | undefined;
+  /** The sync record's counter (pwa/store.ts StoredSync). */
+  readonly counter: number | undefined;
+}
+
+/** Opens what the page stored in IndexedDB, with the passphrase, as pwa/session.ts does. */
+export async function openStored(page: Page): Promise<Opened> {
+  const { wallet, sync: record } = await storedRecords(page);
+  if (!wallet) throw new Error('no wallet stored');
+  const walletId = String(wallet.wallet_id);
+  const ours = record && record.wallet_id === wallet.wallet_id ? record : undefined;
+  const key = await deriveLockKey(PASSPHRASE, wallet.salt as Uint8Array, wallet.kdf as KdfParams);
+  const state = openSealed(key, wallet.document as Uint8Array, utf8(DOCUMENT_AAD + walletId));
+  assert.ok(state.ok, 'the document opens with the passphrase');
+  const document = WalletDocument.load(state.value);
+  assert.ok(document.ok);
+  let sync: SyncState | undefined;
+  if (ours) {
+    const opened = openSealed(key, ours.sealed as Uint8Array, utf8(SYNC_AAD + walletId));
+    assert.ok(opened.ok, 'the sync state opens with the passphrase');
+    sync = (JSON.parse(fromUtf8(opened.value)) as { state: SyncState }).state;
+  }
+  const counter = typeof ours?.counter === 'number' ? ours.counter : undefined;
+  return { wallet_id: walletId, key, document: document.value, sync, counter };
+}
+
+/** Waits until no sync is running and the status is `state`. */
+export async function settled(page: Page, state: string): Promise<void> {
+  await page.waitForSelector(`#sync-status[data-state="${state}"]`, { timeout: SCREEN_TIMEOUT_MS });
+}
+
+/** Sync now, as a person would, and wait for it to finish in `state`. */
+export async function syncNow(page: Page, state: string): Promise<void> {
+  await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
+  await page.click('#sync-now');
+  await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
+  await settled(page, state);
+}
+
+/** Pays the payee from the Pay screen; returns the stored receipt's key. */
+export async function pay(page: Page, world: WalletNode, amount: string, memo: string): Promise<string> {
+  await page.click('#open-pay');
+  await screen(page, 'pay');
+  const uri = formatPaymentUri({ node: world.node.url, to: world.payee.id, amount, currency: CURRENCY, memo });
+  await page.fill('#payment-uri', uri);
+  await page.click('#review-button');
+  await page.waitForSelector('#review-amount', { timeout: SCREEN_TIMEOUT_MS });
+  await page.click('#pay-button');
+  await page.waitForSelector('#receipt-status[data-verified="yes"]', { timeout: SCREEN_TIMEOUT_MS });
+  const key = (await page.getAttribute('#receipt', 'data-key')) ?? '';
+  assert.ok(key.includes('/'));
+  await page.click('#back-home');
+  await screen(page, 'home');
+  return key;
+}
+
+export async function openReceipt(page: Page, key: string): Promise<void> {
+  await page.click(`#receipts li[data-key="${key}"] button`);
+  await screen(page, 'receipt');
+}
+
+/** Saves a note on a receipt, back home, and waits until the home list shows it. */
+export async function writeNote(page: Page, key: string, note: string): Promise<void> {
+  await openReceipt(page, key);
+  await page.fill('#receipt-note', note);
+  await page.click('#save-note');
+  await page.waitForFunction(() => document.getElementById('note-message')?.textContent?.startsWith('Saved'));
+  await page.click('#back-home');
+  await screen(page, 'home');
+  await page.waitForFunction(
+    ([k, n]) => document.querySelector(`#receipts li[data-key="${k}"] .note`)?.textContent === n,
+    [key, note],
+  );
 }

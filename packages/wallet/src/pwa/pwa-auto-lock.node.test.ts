@@ -4,31 +4,18 @@
  * five real minutes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, type TestContext, test } from 'node:test';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
+import { describe, type TestContext, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createWallet, screen, startWalletNode, unlock, VIEWPORT, type WalletNode, watch } from './harness.node.js';
+import { createWallet, newWalletPage, screen, unlock, useWalletNode, withChromium } from './harness.node.js';
 
 const screenOf = (page: Page) => page.$eval('main', (main) => (main as HTMLElement).dataset.screen);
 
 describe('auto-lock in the wallet web app', { timeout: 90_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
 
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test('locks after 5 idle minutes or 1 minute out of sight; activity keeps it open', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
-      const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
-      const problems = watch(page, world.node.url);
+  test('locks after 5 idle minutes or 1 minute out of sight; activity keeps it open', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const { page, problems } = await newWalletPage(browser, world);
       await page.clock.install();
       await createWallet(page, world.node.url);
 
@@ -55,8 +42,5 @@ describe('auto-lock in the wallet web app', { timeout: 90_000 }, () => {
         problems.filter((p) => !p.includes('status of 401')),
         [],
       );
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

@@ -10,41 +10,33 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { createPayerToken, generateKeyPair, utf8 } from '@webwallet/core';
 import { transaction } from '@webwallet/ledger';
 import { readAdminToken } from '@webwallet/server';
-import { CHROMIUM_ARGS, launchChromium, requireChromium } from '@webwallet/testkit';
+import { CHROMIUM_ARGS, requireChromium } from '@webwallet/testkit';
 import jsqr from 'jsqr';
 import { type Page, chromium as playwright } from 'playwright-core';
 import QRCode from 'qrcode';
-import {
-  accountKeyPair,
-  deriveLockKey,
-  type KdfParams,
-  openSealed,
-  seal,
-  WalletDocument,
-  walletSeed,
-} from '../index.js';
+import { accountKeyPair, seal, walletSeed } from '../index.js';
 import { issueCredential, type VerifiableCredential } from '../instruments/credential.js';
 import {
   CURRENCY,
   createWallet,
+  DOCUMENT_AAD,
   fitsWidth,
-  PASSPHRASE,
+  newWalletPage,
+  openStored,
   type Party,
   party,
   SCREEN_TIMEOUT_MS,
   screen,
   screenshot,
-  startWalletNode,
   submitAll,
   text,
   unlock,
-  VIEWPORT,
-  type WalletNode,
-  watch,
+  useWalletNode,
+  withChromium,
 } from './harness.node.js';
 
 const SHOP = 'https://shop.example';
@@ -103,24 +95,11 @@ function qrVideo(text: string): Buffer {
 }
 
 describe('cards in the wallet web app', { timeout: 180_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
 
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test('import by link, text, file and QR picture; QR codes; verified credentials; offers and account choice at checkout', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
-      const context = await browser.newContext({ viewport: VIEWPORT });
-      const page = await context.newPage();
-      const problems = watch(page, world.node.url);
+  test('import by link, text, file and QR picture; QR codes; verified credentials; offers and account choice at checkout', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const { context, page, problems } = await newWalletPage(browser, world);
       const readerLoads: string[] = [];
       page.on('request', (request) => {
         if (request.url().endsWith('/qr-reader.js')) readerLoads.push(request.url());
@@ -139,10 +118,7 @@ describe('cards in the wallet web app', { timeout: 180_000 }, () => {
       await offersAndAccountChoice(page, phrase);
       assert.deepEqual(problems, []);
       await context.close();
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   test('a card scanned with the camera (a fake camera showing its QR code)', async (t: TestContext) => {
     const executablePath = requireChromium(t);
@@ -171,10 +147,8 @@ describe('cards in the wallet web app', { timeout: 180_000 }, () => {
       ],
     });
     try {
-      const context = await browser.newContext({ viewport: VIEWPORT });
+      const { context, page, problems } = await newWalletPage(browser, world);
       await context.grantPermissions(['camera'], { origin: world.node.url });
-      const page = await context.newPage();
-      const problems = watch(page, world.node.url);
       await createWallet(page, world.node.url);
       await page.click('#open-cards');
       await screen(page, 'cards');
@@ -515,33 +489,10 @@ describe('cards in the wallet web app', { timeout: 180_000 }, () => {
 
   /** Adds account 1 to the wallet document sealed in this browser's IndexedDB. */
   async function addAccount(page: Page, account: Party): Promise<void> {
-    const stored = await page.evaluate(async () => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open('webwallet');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      const value = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const request = db.transaction('wallet').objectStore('wallet').get('current');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      db.close();
-      return {
-        wallet_id: value.wallet_id as string,
-        kdf: value.kdf as Record<string, unknown>,
-        salt: Array.from(value.salt as Uint8Array),
-        document: Array.from(value.document as Uint8Array),
-      };
-    });
     // The same sealing as pwa/session.ts: the lock key from the passphrase, the wallet id in the AAD.
-    const aad = utf8(`webwallet:pwa:document:v1:${stored.wallet_id}`);
-    const key = await deriveLockKey(PASSPHRASE, new Uint8Array(stored.salt), stored.kdf as unknown as KdfParams);
-    const state = openSealed(key, new Uint8Array(stored.document), aad);
-    assert.ok(state.ok);
-    const document = WalletDocument.load(state.value);
-    assert.ok(document.ok);
-    const put = document.value.putAccount({
+    const stored = await openStored(page);
+    const aad = utf8(DOCUMENT_AAD + stored.wallet_id);
+    const put = stored.document.putAccount({
       id: account.id,
       node: world.node.url,
       index: 1,
@@ -549,7 +500,7 @@ describe('cards in the wallet web app', { timeout: 180_000 }, () => {
       created_at: new Date().toISOString(),
     });
     assert.ok(put.ok);
-    const sealed = Array.from(seal(key, document.value.encodeState(), aad));
+    const sealed = Array.from(seal(stored.key, stored.document.encodeState(), aad));
     await page.evaluate(async (bytes) => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const request = indexedDB.open('webwallet');

@@ -13,20 +13,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { verifyPayerToken } from '@webwallet/core';
-import { HiddenWindow, launchChromium, requireChromium } from '@webwallet/testkit';
-import type { Browser, Page } from 'playwright-core';
+import { HiddenWindow } from '@webwallet/testkit';
+import type { Page } from 'playwright-core';
 import { formatPaymentUri } from '../pay/payment-uri.js';
 import {
   available,
   CURRENCY,
   createWallet,
+  newWalletPage,
   PASSPHRASE,
   SCREEN_TIMEOUT_MS,
   screen,
-  startWalletNode,
-  VIEWPORT,
-  type WalletNode,
-  watch,
+  useWalletNode,
+  withChromium,
 } from './harness.node.js';
 
 /** The merchant's page: a Buy button that asks for a payment through the Payment Request API. */
@@ -78,27 +77,20 @@ async function outcome(page: Page): Promise<Outcome> {
 }
 
 describe('the wallet as a payment handler for a page on another origin', { timeout: 120_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
   let merchant: { server: Server; origin: string };
 
   before(async () => {
-    world = await startWalletNode();
     merchant = await serveMerchant();
   });
 
-  after(async () => {
+  after(() => {
     merchant?.server.close();
-    await world?.close();
   });
 
-  test('PaymentRequest.show() pays through the wallet window; cancelling pays nothing', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser: Browser = await launchChromium(chromium);
-    try {
-      const context = await browser.newContext({ viewport: VIEWPORT });
-      const walletPage = await context.newPage();
-      const problems = watch(walletPage, world.node.url);
+  test('PaymentRequest.show() pays through the wallet window; cancelling pays nothing', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const { context, page: walletPage, problems } = await newWalletPage(browser, world);
       const { account } = await createWallet(walletPage, world.node.url);
       await world.fund(account);
 
@@ -116,10 +108,13 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
       assert.equal(await shop.evaluate(() => typeof PaymentRequest), 'function');
 
       // Paid: unlock in the wallet window, review, Pay.
-      await shop.click('#buy');
-      const known = context.pages().map((p) => p.url());
+      const opened = async () => {
+        const known = await HiddenWindow.pageTargets(browser);
+        await shop.click('#buy');
+        return HiddenWindow.find(browser, `${world.node.url}/wallet/`, { known });
+      };
       let paidTransaction = '';
-      const handler = await HiddenWindow.find(browser, `${world.node.url}/wallet/`, { known });
+      const handler = await opened();
       try {
         assert.equal(await handler.waitFor('#payment-request'), `Payment requested by ${merchant.origin}`);
         await handler.waitFor('main[data-screen="unlock"]');
@@ -168,8 +163,7 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
 
       // Cancelled: the merchant's show() rejects, and nothing moves.
       await shop.reload();
-      await shop.click('#buy');
-      const second = await HiddenWindow.find(browser, `${world.node.url}/wallet/`, { known });
+      const second = await opened();
       try {
         await second.waitFor('main[data-screen="unlock"]');
         await second.fill('#unlock-passphrase', PASSPHRASE);
@@ -200,8 +194,7 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
 
       // A page whose stated total is not what its link charges is refused before anything is signed.
       await shop.goto(`${merchant.origin}/?${new URLSearchParams({ method, uri, amount: '1.00' })}`);
-      await shop.click('#buy');
-      const third = await HiddenWindow.find(browser, `${world.node.url}/wallet/`, { known });
+      const third = await opened();
       try {
         assert.equal(
           await third.waitFor('#payment-request-problem'),
@@ -224,8 +217,5 @@ describe('the wallet as a payment handler for a page on another origin', { timeo
       await walletPage.waitForSelector(`#receipts li[data-key="${key}"]`, { timeout: SCREEN_TIMEOUT_MS });
       assert.equal(await walletPage.$$eval('#receipts li', (items) => items.length), 1);
       assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 });

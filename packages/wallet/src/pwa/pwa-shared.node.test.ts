@@ -10,9 +10,8 @@
  * WALLET_SCREENSHOTS=1 saves docs/wallet/shared.png and docs/wallet/approve.png.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { transaction } from '@webwallet/ledger';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { accountKeyPair, walletSeed } from '../index.js';
 import {
@@ -20,17 +19,16 @@ import {
   CURRENCY,
   createWallet,
   fitsWidth,
+  newWalletPage,
   party,
   SCREEN_TIMEOUT_MS,
   screen,
   screenshot,
-  startWalletNode,
   submitAll,
   text,
   unlock,
-  VIEWPORT,
-  type WalletNode,
-  watch,
+  useWalletNode,
+  withChromium,
 } from './harness.node.js';
 
 /** The app's first shared key: index 2^30 of the recovery phrase (pwa/shared-store.ts). */
@@ -52,22 +50,12 @@ interface ShownProposal {
 const card = (id: string) => `section.proposal[data-proposal="${id}"]`;
 
 describe('shared wallets in the web app, three members in Chromium', { timeout: 180_000 }, () => {
-  let world: WalletNode;
-
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
+  const world = useWalletNode();
 
   /** A member's own wallet, made in their own browser context; their key read from "My key". */
   async function member(browser: Browser, name: string): Promise<Member> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    const page = await context.newPage();
     // The shared account is looked up before the ledger opens it: the node answers 404.
-    const problems = watch(page, world.node.url, [], ['/v1/accounts/']);
+    const { page, problems } = await newWalletPage(browser, world, { missing: ['/v1/accounts/'] });
     const { phrase } = await createWallet(page, world.node.url);
     await openShared(page);
     const key = await text(page, '#my-key');
@@ -119,11 +107,8 @@ describe('shared wallets in the web app, three members in Chromium', { timeout: 
     return text(page, `${card(id)} .proposal-message`);
   }
 
-  test('create a 2-of-3 shared wallet, fund it, a payment is refused with one approval and paid with two', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
+  test('create a 2-of-3 shared wallet, fund it, a payment is refused with one approval and paid with two', (t: TestContext) =>
+    withChromium(t, async (browser) => {
       const [alice, bob, carol] = await Promise.all([
         member(browser, 'Alice'),
         member(browser, 'Bob'),
@@ -145,10 +130,7 @@ describe('shared wallets in the web app, three members in Chromium', { timeout: 
       await carolSeesItDone(carol, { id: payment.id, link: approved });
       await carolDeclines(alice, carol, shared.account);
       for (const who of [alice, bob, carol]) assert.deepEqual(who.problems, [], `${who.name}'s page`);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   /** Alice makes the shared wallet in her page: she signs its creation, which needs one more signature. */
   async function create(alice: Member, bob: Member, carol: Member) {

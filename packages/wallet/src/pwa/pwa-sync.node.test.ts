@@ -11,79 +11,50 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
-import { fromBase64Url, fromUtf8, utf8 } from '@webwallet/core';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
+import { describe, type TestContext, test } from 'node:test';
+import { fromBase64Url, utf8 } from '@webwallet/core';
 import Database from 'better-sqlite3';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WalletDocument } from '../document/wallet-document.js';
-import { deriveLockKey, type KdfParams, open as openSealed } from '../keys/lock.js';
-import { formatPaymentUri } from '../pay/payment-uri.js';
+import type { Browser, Page } from 'playwright-core';
 import { type EpochKey, keyId, openMessage } from '../sync/envelope.js';
 import type { SyncState } from '../sync/state.js';
 import {
-  CURRENCY,
   choosePassphrase,
   createWallet,
-  PASSPHRASE,
+  newWalletPage,
+  type Opened,
+  openReceipt,
+  openStored,
+  pay,
   SCREEN_TIMEOUT_MS,
   screen,
   screenshot,
-  startWalletNode,
+  settled,
+  syncNow,
   text,
-  VIEWPORT,
-  type WalletNode,
-  watch,
+  useWalletNode,
+  withChromium,
+  writeNote,
 } from './harness.node.js';
-
-// The AADs pwa/session.ts seals the stored wallet document and sync state with (the app's
-// sources are bundled for the browser, not compiled into this package).
-const DOCUMENT_AAD = 'webwallet:pwa:document:v1:';
-const SYNC_AAD = 'webwallet:pwa:sync:v1:';
 
 const NOTE_A = 'A wrote: Zanzibar lantern';
 const NOTE_B = 'B wrote: Quokka harmonica';
 const NOTE_AFTER = 'After removal: Wombat ledger';
 const B_NAME = 'Marmalade tablet';
 
-interface Device {
-  readonly context: BrowserContext;
-  readonly page: Page;
-  readonly problems: string[];
-}
-
-/** What a device keeps in IndexedDB, opened here with the passphrase as the page opens it. */
-interface Opened {
-  readonly wallet_id: string;
-  readonly document: WalletDocument;
-  readonly sync: SyncState | undefined;
-}
-
 describe('wallet sync in the web app: two Chromium devices', { timeout: 240_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
 
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test('pair by the typed code, edit offline on both, converge; remove a device; the relay holds no content', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
-      const a = await device(browser);
-      const b = await device(browser);
+  test('pair by the typed code, edit offline on both, converge; remove a device; the relay holds no content', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const a = await newWalletPage(browser, world);
+      const b = await newWalletPage(browser, world);
       const url = world.node.url;
 
       // Device A: a new wallet, funded, one payment; its mailbox is made as it is created.
       const { phrase, account } = await createWallet(a.page, url);
       await world.fund(account);
       await settled(a.page, 'synced');
-      const keyA = await pay(a.page, '1.25', 'first from A');
+      const keyA = await pay(a.page, world, '1.25', 'first from A');
 
       // A's Devices screen: only A, then a one-time code as a QR code and as text.
       await a.page.click('#open-devices');
@@ -114,7 +85,7 @@ describe('wallet sync in the web app: two Chromium devices', { timeout: 240_000 
       assert.equal(await text(a.page, '#devices li[data-self="no"] .what'), B_NAME);
 
       // B holds the phrase (it came in the pairing offer), so it can pay too.
-      const keyB = await pay(b.page, '2.50', 'second from B');
+      const keyB = await pay(b.page, world, '2.50', 'second from B');
       await syncNow(b.page, 'synced');
       await a.page.click('#devices-back');
       await screen(a.page, 'home');
@@ -183,64 +154,7 @@ describe('wallet sync in the web app: two Chromium devices', { timeout: 240_000 
         b.problems.filter((p) => !p.includes('status of 403')),
         [],
       );
-    } finally {
-      await browser.close();
-    }
-  });
-
-  async function device(browser: Browser): Promise<Device> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    const page = await context.newPage();
-    return { context, page, problems: watch(page, world.node.url) };
-  }
-
-  /** Waits until no sync is running and the status is `state`. */
-  async function settled(page: Page, state: string): Promise<void> {
-    await page.waitForSelector(`#sync-status[data-state="${state}"]`, { timeout: SCREEN_TIMEOUT_MS });
-  }
-
-  /** Sync now, as a person would, and wait for it to finish in `state`. */
-  async function syncNow(page: Page, state: string): Promise<void> {
-    await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
-    await page.click('#sync-now');
-    await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
-    await settled(page, state);
-  }
-
-  /** Pays the payee from the Pay screen; returns the stored receipt's key. */
-  async function pay(page: Page, amount: string, memo: string): Promise<string> {
-    await page.click('#open-pay');
-    await screen(page, 'pay');
-    const uri = formatPaymentUri({ node: world.node.url, to: world.payee.id, amount, currency: CURRENCY, memo });
-    await page.fill('#payment-uri', uri);
-    await page.click('#review-button');
-    await page.waitForSelector('#review-amount', { timeout: SCREEN_TIMEOUT_MS });
-    await page.click('#pay-button');
-    await page.waitForSelector('#receipt-status[data-verified="yes"]', { timeout: SCREEN_TIMEOUT_MS });
-    const key = (await page.getAttribute('#receipt', 'data-key')) ?? '';
-    assert.ok(key.includes('/'));
-    await page.click('#back-home');
-    await screen(page, 'home');
-    return key;
-  }
-
-  async function openReceipt(page: Page, key: string): Promise<void> {
-    await page.click(`#receipts li[data-key="${key}"] button`);
-    await screen(page, 'receipt');
-  }
-
-  async function writeNote(page: Page, key: string, note: string): Promise<void> {
-    await openReceipt(page, key);
-    await page.fill('#receipt-note', note);
-    await page.click('#save-note');
-    await page.waitForFunction(() => document.getElementById('note-message')?.textContent?.startsWith('Saved'));
-    await page.click('#back-home');
-    await screen(page, 'home');
-    await page.waitForFunction(
-      ([k, n]) => document.querySelector(`#receipts li[data-key="${k}"] .note`)?.textContent === n,
-      [key, note],
-    );
-  }
+    }));
 
   /** Device B: welcome, Add this device, a mistyped code (caught before the pairing is spent), then the code. */
   async function pairB(page: Page, typed: string): Promise<void> {
@@ -266,10 +180,8 @@ describe('wallet sync in the web app: two Chromium devices', { timeout: 240_000 
 
   /** A third device opens the used code as a #pair= link: the relay no longer has it, and the page says what to do. */
   async function usedCodeRefused(browser: Browser, typed: string): Promise<void> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
+    const { context, page, problems } = await newWalletPage(browser, world);
     try {
-      const page = await context.newPage();
-      const problems = watch(page, world.node.url);
       await page.goto(`${world.node.url}/wallet/#pair=${encodeURIComponent(typed)}`);
       await screen(page, 'pair');
       assert.equal(await page.inputValue('#pair-code'), typed);
@@ -373,46 +285,6 @@ describe('wallet sync in the web app: two Chromium devices', { timeout: 240_000 
     }
   }
 });
-
-/** Opens what the page stored in IndexedDB, with the passphrase, as pwa/session.ts does. */
-async function openStored(page: Page): Promise<Opened> {
-  const raw = await page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('webwallet');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const get = (key: string) =>
-      new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
-        const request = db.transaction('wallet').objectStore('wallet').get(key);
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-    const [wallet, sync] = [await get('current'), await get('sync')];
-    db.close();
-    if (!wallet) throw new Error('no wallet stored');
-    const bytes = (value: unknown) => Array.from(value as Uint8Array);
-    return {
-      wallet_id: String(wallet.wallet_id),
-      kdf: wallet.kdf,
-      salt: bytes(wallet.salt),
-      document: bytes(wallet.document),
-      sync: sync && sync.wallet_id === wallet.wallet_id ? bytes(sync.sealed) : undefined,
-    };
-  });
-  const key = await deriveLockKey(PASSPHRASE, Uint8Array.from(raw.salt), raw.kdf as KdfParams);
-  const state = openSealed(key, Uint8Array.from(raw.document), utf8(DOCUMENT_AAD + raw.wallet_id));
-  assert.ok(state.ok, 'the document opens with the passphrase');
-  const document = WalletDocument.load(state.value);
-  assert.ok(document.ok);
-  let sync: SyncState | undefined;
-  if (raw.sync) {
-    const opened = openSealed(key, Uint8Array.from(raw.sync), utf8(SYNC_AAD + raw.wallet_id));
-    assert.ok(opened.ok, 'the sync state opens with the passphrase');
-    sync = (JSON.parse(fromUtf8(opened.value)) as { state: SyncState }).state;
-  }
-  return { wallet_id: raw.wallet_id, document: document.value, sync };
-}
 
 function epochKeys(state: SyncState): Map<string, EpochKey> {
   const keys = new Map<string, EpochKey>();

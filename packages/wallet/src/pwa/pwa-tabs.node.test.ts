@@ -13,71 +13,46 @@
  * is stored, and unlocking shows the receipt.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, type TestContext, test } from 'node:test';
-import { fromUtf8, utf8 } from '@webwallet/core';
+import { describe, type TestContext, test } from 'node:test';
 import { transaction } from '@webwallet/ledger';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WalletDocument } from '../document/wallet-document.js';
-import { deriveLockKey, type KdfParams, open as openSealed } from '../keys/lock.js';
+import type { Browser, Page } from 'playwright-core';
 import { formatPaymentUri } from '../pay/payment-uri.js';
 import type { SyncState } from '../sync/state.js';
 import {
   CURRENCY,
   choosePassphrase,
   createWallet,
-  PASSPHRASE,
+  newWalletPage,
+  openStored,
+  pay,
   SCREEN_TIMEOUT_MS,
   screen,
-  startWalletNode,
+  settled,
   submitAll,
+  syncNow,
   text,
   unlock,
-  VIEWPORT,
-  type WalletNode,
+  useWalletNode,
   watch,
+  withChromium,
+  writeNote,
 } from './harness.node.js';
-
-// The AADs pwa/session.ts seals the stored document and sync state with (as pwa-sync.node.test.ts).
-const DOCUMENT_AAD = 'webwallet:pwa:document:v1:';
-const SYNC_AAD = 'webwallet:pwa:sync:v1:';
 
 const NOTE_A = 'Tab A wrote: Pelican abacus';
 const NOTE_B = 'Tab B wrote: Otter semaphore';
 
-/** What the page keeps in IndexedDB, opened here with the passphrase as the page opens it. */
-interface Opened {
-  readonly document: WalletDocument;
-  readonly sync: SyncState | undefined;
-  /** The sync record's counter (pwa/store.ts StoredSync). */
-  readonly counter: number | undefined;
-}
-
 describe('two tabs of one wallet share its sync state', { timeout: 240_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
 
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test("tab B's save after tab A removed a device keeps A's newer sync state; both tabs' notes survive", async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
+  test("tab B's save after tab A removed a device keeps A's newer sync state; both tabs' notes survive", (t: TestContext) =>
+    withChromium(t, async (browser) => {
       const url = world.node.url;
-      const context = await browser.newContext({ viewport: VIEWPORT });
-      const a = await context.newPage();
-      const problemsA = watch(a, url);
+      const { context, page: a, problems: problemsA } = await newWalletPage(browser, world);
       const { account } = await createWallet(a, url);
       await world.fund(account);
       await settled(a, 'synced');
-      const key1 = await pay(a, '1.10', 'first');
-      const key2 = await pay(a, '2.20', 'second');
+      const key1 = await pay(a, world, '1.10', 'first');
+      const key2 = await pay(a, world, '2.20', 'second');
 
       // Tab B: the same wallet in a second tab of the same browser, unlocked and synced.
       const b = await context.newPage();
@@ -143,10 +118,7 @@ describe('two tabs of one wallet share its sync state', { timeout: 240_000 }, ()
 
       assert.deepEqual(problemsA, []);
       assert.deepEqual(problemsB, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   /** A's Devices screen: Add a device, and the typed code it shows. */
   async function pairingCode(page: Page): Promise<string> {
@@ -159,10 +131,8 @@ describe('two tabs of one wallet share its sync state', { timeout: 240_000 }, ()
 
   /** A third device (its own browser context) joins with the code, then goes away. */
   async function joinWith(browser: Browser, typed: string): Promise<void> {
-    const context: BrowserContext = await browser.newContext({ viewport: VIEWPORT });
+    const { context, page, problems } = await newWalletPage(browser, world);
     try {
-      const page = await context.newPage();
-      const problems = watch(page, world.node.url);
       await page.goto(`${world.node.url}/wallet/#pair=${encodeURIComponent(typed)}`);
       await screen(page, 'pair');
       await page.click('#pair-continue');
@@ -187,44 +157,15 @@ describe('two tabs of one wallet share its sync state', { timeout: 240_000 }, ()
     await page.click('#devices-back');
     await screen(page, 'home');
   }
-
-  /** Pays the payee from the Pay screen; returns the stored receipt's key. */
-  async function pay(page: Page, amount: string, memo: string): Promise<string> {
-    await page.click('#open-pay');
-    await screen(page, 'pay');
-    const uri = formatPaymentUri({ node: world.node.url, to: world.payee.id, amount, currency: CURRENCY, memo });
-    await page.fill('#payment-uri', uri);
-    await page.click('#review-button');
-    await page.waitForSelector('#review-amount', { timeout: SCREEN_TIMEOUT_MS });
-    await page.click('#pay-button');
-    await page.waitForSelector('#receipt-status[data-verified="yes"]', { timeout: SCREEN_TIMEOUT_MS });
-    const key = (await page.getAttribute('#receipt', 'data-key')) ?? '';
-    assert.ok(key.includes('/'));
-    await page.click('#back-home');
-    await screen(page, 'home');
-    return key;
-  }
 });
 
 describe('locking while a payment waits for its block', { timeout: 120_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode({ block_interval_ms: 3_000 });
 
-  before(async () => {
-    world = await startWalletNode({ block_interval_ms: 3_000 });
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test('the lock screen shows at once; the receipt is stored once the block seals, and is there after unlocking', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser = await launchChromium(chromium);
-    try {
+  test('the lock screen shows at once; the receipt is stored once the block seals, and is there after unlocking', (t: TestContext) =>
+    withChromium(t, async (browser) => {
       const url = world.node.url;
-      const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
-      const problems = watch(page, url);
+      const { page, problems } = await newWalletPage(browser, world);
       // Playwright's clock moves the page's timers: the minute out of sight that locks it passes at once.
       await page.clock.install();
       const { account } = await createWallet(page, url);
@@ -258,10 +199,7 @@ describe('locking while a payment waits for its block', { timeout: 120_000 }, ()
         problems.filter((p) => !p.includes('status of 401')),
         [],
       );
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   /** Returns just after the node sealed a block: the next one is about 3 s away. */
   async function blockJustSealed(): Promise<void> {
@@ -284,29 +222,6 @@ describe('locking while a payment waits for its block', { timeout: 120_000 }, ()
   }
 });
 
-/** Waits until no sync is running and the status is `state`. */
-async function settled(page: Page, state: string): Promise<void> {
-  await page.waitForSelector(`#sync-status[data-state="${state}"]`, { timeout: SCREEN_TIMEOUT_MS });
-}
-
-/** Sync now, as a person would, and wait for it to finish in `state`. */
-async function syncNow(page: Page, state: string): Promise<void> {
-  await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
-  await page.click('#sync-now');
-  await page.waitForSelector('#sync-now:not([disabled])', { timeout: SCREEN_TIMEOUT_MS });
-  await settled(page, state);
-}
-
-async function writeNote(page: Page, key: string, note: string): Promise<void> {
-  await page.click(`#receipts li[data-key="${key}"] button`);
-  await screen(page, 'receipt');
-  await page.fill('#receipt-note', note);
-  await page.click('#save-note');
-  await page.waitForFunction(() => document.getElementById('note-message')?.textContent?.startsWith('Saved'));
-  await page.click('#back-home');
-  await screen(page, 'home');
-}
-
 /** Tells the page it is out of sight or back (what auto-lock.ts listens to). */
 async function setVisibility(page: Page, state: 'hidden' | 'visible'): Promise<void> {
   await page.evaluate((value) => {
@@ -322,48 +237,4 @@ function epochs(state: SyncState | undefined): number[] {
 
 function removed(state: SyncState, deviceKey: string): boolean {
   return state.roster.some((entry) => entry.key === deviceKey && entry.removed_seq !== undefined);
-}
-
-/** Opens what the page stored in IndexedDB, with the passphrase, as pwa/session.ts does. */
-async function openStored(page: Page): Promise<Opened> {
-  const raw = await page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('webwallet');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    // Both records from one transaction, as the page reads and writes them.
-    const store = db.transaction('wallet').objectStore('wallet');
-    const get = (key: string) =>
-      new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
-        const request = store.get(key);
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-    const [wallet, sync] = await Promise.all([get('current'), get('sync')]);
-    db.close();
-    if (!wallet) throw new Error('no wallet stored');
-    const bytes = (value: unknown) => Array.from(value as Uint8Array);
-    const ours = sync && sync.wallet_id === wallet.wallet_id;
-    return {
-      wallet_id: String(wallet.wallet_id),
-      kdf: wallet.kdf,
-      salt: bytes(wallet.salt),
-      document: bytes(wallet.document),
-      sync: ours ? bytes(sync.sealed) : undefined,
-      counter: ours && typeof sync.counter === 'number' ? sync.counter : undefined,
-    };
-  });
-  const key = await deriveLockKey(PASSPHRASE, Uint8Array.from(raw.salt), raw.kdf as KdfParams);
-  const state = openSealed(key, Uint8Array.from(raw.document), utf8(DOCUMENT_AAD + raw.wallet_id));
-  assert.ok(state.ok, 'the document opens with the passphrase');
-  const document = WalletDocument.load(state.value);
-  assert.ok(document.ok);
-  let sync: SyncState | undefined;
-  if (raw.sync) {
-    const opened = openSealed(key, Uint8Array.from(raw.sync), utf8(SYNC_AAD + raw.wallet_id));
-    assert.ok(opened.ok, 'the sync state opens with the passphrase');
-    sync = (JSON.parse(fromUtf8(opened.value)) as { state: SyncState }).state;
-  }
-  return { document: document.value, sync, counter: raw.counter };
 }

@@ -9,48 +9,33 @@
  * WALLET_SCREENSHOTS=1 saves docs/wallet/accept-currency.png and docs/wallet/error-details.png.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { transaction } from '@webwallet/ledger';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   available,
   CURRENCY,
   createWallet,
   fitsWidth,
+  newWalletPage,
   type Party,
   SCREEN_TIMEOUT_MS,
   screen,
   screenshot,
   shownBalances,
-  startWalletNode,
   submitAll,
   text,
   unlock,
-  VIEWPORT,
-  type WalletNode,
-  watch,
+  useWalletNode,
+  withChromium,
 } from './harness.node.js';
 
 describe('accepting a currency and plain error texts in the web app', { timeout: 120_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
 
-  before(async () => {
-    world = await startWalletNode();
-  });
-
-  after(async () => {
-    await world?.close();
-  });
-
-  test('a new wallet accepts EUR and receives it; refusals and a wrong passphrase are said plainly', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser: Browser = await launchChromium(chromium);
-    try {
-      const context = await browser.newContext({ viewport: VIEWPORT });
-      const page = await context.newPage();
-      const problems = watch(page, world.node.url);
+  test('a new wallet accepts EUR and receives it; refusals and a wrong passphrase are said plainly', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const { context, page, problems } = await newWalletPage(browser, world);
       const { account } = await createWallet(page, world.node.url);
       await acceptEur(page, account);
       await receiveEur(page, account);
@@ -60,10 +45,7 @@ describe('accepting a currency and plain error texts in the web app', { timeout:
       await devices(page);
       assert.deepEqual(problems, []);
       await context.close();
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   const form = (account: Party) => `section[data-account="${account.id}"] details.accept-currency`;
 

@@ -12,10 +12,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { before, describe, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type RunningNode, readAdminToken } from '@webwallet/server';
-import { launchChromium, requireChromium } from '@webwallet/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { accountKeyPair, KDF_DEFAULT, walletSeed } from '../index.js';
 import type { NodeClient } from '../node/node-client.js';
@@ -25,6 +24,7 @@ import {
   CURRENCY,
   choosePassphrase,
   fitsWidth,
+  newWalletPage,
   type Party,
   party,
   REPO_DIR,
@@ -32,38 +32,28 @@ import {
   screen,
   screenshot,
   shownBalances,
-  startWalletNode,
+  storedRecords,
   text,
   unlock,
-  VIEWPORT,
-  type WalletNode,
+  useWalletNode,
   watch,
+  withChromium,
 } from './harness.node.js';
 
 describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
-  let world: WalletNode;
+  const world = useWalletNode();
   let node: RunningNode;
   let dir: string;
   let client: NodeClient;
   let payee: Party;
 
-  before(async () => {
-    world = await startWalletNode();
+  before(() => {
     ({ node, dir, client, payee } = world);
   });
 
-  after(async () => {
-    await world?.close();
-  });
-
-  test('create, fund, pay a URI and a checkout invoice, reload, go offline, restore', async (t: TestContext) => {
-    const chromium = requireChromium(t);
-    if (!chromium) return;
-    const browser: Browser = await launchChromium(chromium);
-    try {
-      const context = await browser.newContext({ viewport: VIEWPORT });
-      const page = await context.newPage();
-      const problems = watch(page, node.url);
+  test('create, fund, pay a URI and a checkout invoice, reload, go offline, restore', (t: TestContext) =>
+    withChromium(t, async (browser) => {
+      const { context, page, problems } = await newWalletPage(browser, world);
       const started = performance.now();
       const phrase = await createWallet(page);
       const account = await checkAccount(page, phrase);
@@ -88,10 +78,7 @@ describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
       assert.deepEqual(problems, []);
       await context.close();
       await restoreElsewhere(browser, phrase, account.party.id);
-    } finally {
-      await browser.close();
-    }
-  });
+    }));
 
   /** First run: the phrase is shown once, three of its words are asked back, then a passphrase. */
   async function createWallet(page: Page): Promise<string> {
@@ -141,26 +128,15 @@ describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
     const view = await client.account(me.id);
     assert.ok(view.ok && view.value, 'the wallet opened its account on the node');
     assert.deepEqual(await shownBalances(page, me.id), {});
-    const stored = await page.evaluate(async () => {
-      const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const request = indexedDB.open('webwallet');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      const value = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const request = db.transaction('wallet').objectStore('wallet').get('current');
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-      });
-      db.close();
-      const bytes = (b: unknown) => (b instanceof Uint8Array ? String.fromCharCode(...b) : String(b));
-      return {
-        keys: Object.keys(value).sort(),
-        kdf: value.kdf,
-        node_key: value.node_key,
-        everything: Object.values(value).map(bytes).join('\n'),
-      };
-    });
+    const { wallet: record } = await storedRecords(page);
+    assert.ok(record, 'the wallet is stored');
+    const bytes = (b: unknown) => (b instanceof Uint8Array ? String.fromCharCode(...b) : String(b));
+    const stored = {
+      keys: Object.keys(record).sort(),
+      kdf: record.kdf,
+      node_key: record.node_key,
+      everything: Object.values(record).map(bytes).join('\n'),
+    };
     assert.deepEqual(stored.keys, [
       'created_at',
       'document',
@@ -404,10 +380,8 @@ describe('the wallet web app in Chromium', { timeout: 90_000 }, () => {
 
   /** A fresh browser profile restores the same account from the phrase; its balance comes from the node. */
   async function restoreElsewhere(browser: Browser, phrase: string, accountId: string): Promise<void> {
-    const context = await browser.newContext({ viewport: VIEWPORT });
+    const { context, page, problems } = await newWalletPage(browser, world);
     try {
-      const page = await context.newPage();
-      const problems = watch(page, node.url);
       await page.goto(`${node.url}/wallet/`);
       await screen(page, 'welcome');
       await page.click('#restore');
