@@ -117,6 +117,11 @@ export async function buildApp({
   documentRoutes(app);
   ledgerRoutes(app, { ledger, adminToken });
   if (processor) {
+    const apiBaseUrl = () => config.public_url ?? listeningUrl(app, config);
+    const sandboxLedger = processor.options.ledgers.test;
+    await app.register(sandboxLedgerRoutes(config.name, sandboxLedger, apiBaseUrl, schemas), {
+      prefix: '/sandbox',
+    });
     processorRoutes(app, {
       processor,
       adminToken,
@@ -128,6 +133,27 @@ export async function buildApp({
   if (relay) relayRoutes(app, { store: relay, rate_limit_per_s: config.rate_limit_per_s });
   walletRoutes(app, { public_url: config.public_url });
   return app;
+}
+
+/**
+ * The sandbox ledger's public API under /sandbox, so a wallet can hold and pay test money exactly
+ * as it would live money. Its routes repeat the live ones, so they stay out of /openapi.json; no
+ * admin token acts here (a random one nobody holds), so custodial submissions are refused.
+ */
+function sandboxLedgerRoutes(name: string, ledger: Ledger, apiBaseUrl: () => string, schemas: readonly object[]) {
+  return async (sandbox: FastifyInstance) => {
+    // An encapsulated context falls back to Fastify's default Ajv; use the node's validators.
+    installValidators(sandbox, schemas);
+    sandbox.addHook('onRoute', (route) => {
+      if (route.schema) route.schema.hide = true;
+    });
+    metaRoutes(sandbox, {
+      name: `${name} sandbox (test money)`,
+      publicKey: ledger.nodePublicKey,
+      apiBaseUrl: () => `${apiBaseUrl()}/sandbox`,
+    });
+    ledgerRoutes(sandbox, { ledger, adminToken: randomUUID() });
+  };
 }
 
 /** http://host:port of the running server, with the port actually bound (port 0 picks one). */

@@ -35,7 +35,8 @@ export async function merchantOf(
   if (given !== undefined) return { origin: given };
   if (request.invoice === undefined) return undefined;
   try {
-    const url = `${session.nodeUrl}/v1/checkout/${encodeURIComponent(request.invoice)}`;
+    // The processor's checkout API is at the node's origin, also for a wallet on its /sandbox ledger.
+    const url = `${new URL(session.nodeUrl).origin}/v1/checkout/${encodeURIComponent(request.invoice)}`;
     const response = await fetch(url, { signal: AbortSignal.timeout(CHECKOUT_VIEW_TIMEOUT_MS) });
     if (!response.ok) return undefined;
     const view = (await response.json()) as { redirect_url?: unknown; merchant_name?: unknown };

@@ -2,6 +2,7 @@ import { type Account, type AccountView, NodeClient } from '@webwallet/wallet';
 import { syncCard } from './devices.js';
 import { button, h, messageArea } from './dom.js';
 import type { Nav } from './nav.js';
+import { SANDBOX_PATH } from './onboarding.js';
 import { receiptsCard } from './receipts.js';
 import { openAccount, type Session } from './session.js';
 import { acceptCurrencySection } from './trust.js';
@@ -18,6 +19,7 @@ export function showHome(nav: Nav, session: Session): void {
   show(
     'home',
     'Your wallet',
+    ...testMoneyNote(session),
     ...session.accounts().map((account) => accountCard(session, node, account)),
     h(
       'div',
@@ -49,6 +51,18 @@ export function showHome(nav: Nav, session: Session): void {
       handler.element,
     ),
   );
+}
+
+/** A wallet on the node's sandbox ledger holds play money: say so before anything else. */
+function testMoneyNote(session: Session): HTMLElement[] {
+  if (!new URL(session.nodeUrl).pathname.replace(/\/+$/, '').endsWith(SANDBOX_PATH)) return [];
+  return [
+    h(
+      'p',
+      { id: 'test-money', class: 'warning' },
+      'Test money: this wallet is on the sandbox ledger. Its balances are play money, worth nothing.',
+    ),
+  ];
 }
 
 function accountCard(session: Session, node: NodeClient, account: Account): HTMLElement {

@@ -29,7 +29,12 @@ export const CONFIRM_WORDS = 3;
 export const PASSPHRASE_LENGTH_MIN = 8;
 export const PASSPHRASE_LENGTH_MAX = 1_024;
 
+/** Where the node serves its sandbox ledger: play money with its own key, for trying payments. */
+export const SANDBOX_PATH = '/sandbox';
+
 export function showWelcome(nav: Nav): void {
+  const sandbox = h('input', { type: 'checkbox', id: 'sandbox' });
+  const nodeUrl = () => (sandbox.checked ? `${nav.nodeUrl}${SANDBOX_PATH}` : nav.nodeUrl);
   show(
     'welcome',
     'Welcome to WebWallet',
@@ -41,18 +46,27 @@ export function showWelcome(nav: Nav): void {
     h(
       'div',
       { class: 'buttons' },
-      button('Create a new wallet', () => showNewPhrase(nav, newRecoveryPhrase()), { id: 'create', class: 'primary' }),
-      button('Restore from a recovery phrase', () => showRestore(nav), { id: 'restore' }),
+      button('Create a new wallet', () => showNewPhrase(nav, newRecoveryPhrase(), nodeUrl()), {
+        id: 'create',
+        class: 'primary',
+      }),
+      button('Restore from a recovery phrase', () => showRestore(nav, false, nodeUrl()), { id: 'restore' }),
       button('Add this device to a wallet', () => showJoin(nav), { id: 'join' }),
+    ),
+    h(
+      'label',
+      { class: 'check', for: 'sandbox' },
+      sandbox,
+      'Test money (sandbox): a wallet for trying payments with play money that is worth nothing',
     ),
     nav.pendingNote(),
   );
 }
 
-function showNewPhrase(nav: Nav, phrase: string): void {
+function showNewPhrase(nav: Nav, phrase: string, nodeUrl: string): void {
   const words = phrase.split(' ');
   const saved = h('input', { type: 'checkbox', id: 'phrase-saved' });
-  const next = button('Continue', () => showConfirmWords(nav, phrase), {
+  const next = button('Continue', () => showConfirmWords(nav, phrase, nodeUrl), {
     id: 'phrase-continue',
     class: 'primary',
     disabled: true,
@@ -89,7 +103,7 @@ function confirmPositions(count: number): number[] {
   return [...chosen].sort((a, b) => a - b);
 }
 
-function showConfirmWords(nav: Nav, phrase: string): void {
+function showConfirmWords(nav: Nav, phrase: string, nodeUrl: string): void {
   const words = phrase.split(' ');
   const inputs = confirmPositions(words.length).map((position) =>
     h('input', {
@@ -108,7 +122,7 @@ function showConfirmWords(nav: Nav, phrase: string): void {
       const position = Number(input.dataset.position);
       return input.value.trim().toLowerCase() !== words[position - 1];
     });
-    if (!wrong) return showPassphrase(nav, 'Create wallet', (passphrase) => setUp(phrase, passphrase, nav.nodeUrl));
+    if (!wrong) return showPassphrase(nav, 'Create wallet', (passphrase) => setUp(phrase, passphrase, nodeUrl));
     message.say(`Word ${wrong.dataset.position} does not match. Look at your written copy and try again.`, 'error');
     wrong.focus();
   };
@@ -125,13 +139,13 @@ function showConfirmWords(nav: Nav, phrase: string): void {
         'div',
         { class: 'buttons' },
         h('button', { type: 'submit', id: 'confirm-words', class: 'primary' }, 'Check'),
-        button('Show the phrase again', () => showNewPhrase(nav, phrase), { id: 'phrase-again' }),
+        button('Show the phrase again', () => showNewPhrase(nav, phrase, nodeUrl), { id: 'phrase-again' }),
       ),
     ),
   );
 }
 
-function showRestore(nav: Nav, replacing = false): void {
+function showRestore(nav: Nav, replacing = false, nodeUrl = nav.nodeUrl): void {
   const input = h('textarea', {
     id: 'restore-phrase',
     rows: 4,
@@ -149,7 +163,7 @@ function showRestore(nav: Nav, replacing = false): void {
       input.focus();
       return;
     }
-    showPassphrase(nav, 'Restore wallet', (passphrase) => setUp(checked.value, passphrase, nav.nodeUrl));
+    showPassphrase(nav, 'Restore wallet', (passphrase) => setUp(checked.value, passphrase, nodeUrl));
   };
   show(
     'restore',

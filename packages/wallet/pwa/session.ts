@@ -537,7 +537,8 @@ export class Session {
     if (this.sync) return ok(this.sync);
     const created = await WalletSync.create({
       document: this.document,
-      relayUrl: this.nodeUrl,
+      // The relay is served at the node's origin, also for a wallet on its sandbox ledger (/sandbox).
+      relayUrl: new URL(this.nodeUrl).origin,
       device_name: defaultDeviceName(),
     });
     if (!created.ok || this.locked) return created;

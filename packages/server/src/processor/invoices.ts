@@ -61,7 +61,8 @@ export interface CreateInvoiceInput {
 export function paymentUri(base: string, invoice: InvoiceRow): string {
   const due = BigInt(invoice.amount) - BigInt(invoice.paid);
   const params = new URLSearchParams({
-    node: base,
+    // A test invoice is paid on the sandbox ledger, whose public API lives under /sandbox.
+    node: invoice.mode === 'test' ? `${base}/sandbox` : base,
     invoice: invoice.id,
     to: invoice.payee,
     amount: formatAmount(due > 0n ? due : 0n, invoice.scale),

@@ -183,9 +183,15 @@ export const text = async (page: Page, selector: string) => ((await page.textCon
  * First run the quick way: create, confirm the three words asked, choose the passphrase, home.
  * Returns the phrase and the first account (its keys derived here from the phrase, as the page does).
  */
-export async function createWallet(page: Page, nodeUrl: string): Promise<{ phrase: string; account: Party }> {
+export async function createWallet(
+  page: Page,
+  nodeUrl: string,
+  options: { sandbox?: boolean } = {},
+): Promise<{ phrase: string; account: Party }> {
   await page.goto(`${nodeUrl}/wallet/`);
   await screen(page, 'welcome');
+  // "Test money (sandbox)": the wallet's node becomes <origin>/sandbox.
+  if (options.sandbox) await page.check('#sandbox');
   await page.click('#create');
   await screen(page, 'phrase');
   const words = await page.$$eval('#phrase li', (items) => items.map((li) => li.textContent ?? ''));
