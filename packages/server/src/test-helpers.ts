@@ -5,15 +5,31 @@ import { join } from 'node:path';
 import { ERROR_CODES } from '@webwallet/core';
 import { type RunningNode, startNode } from './node.js';
 
-/** A real node on a free loopback port with its own temporary data directory. */
-export async function startTestNode(): Promise<RunningNode & { dataDir: string; stop(): Promise<void> }> {
+/**
+ * A real node on a free loopback port with its own temporary data directory. `stop()` closes it,
+ * drops its PostgreSQL schema when it ran on one (`database_url` + `database_schema`), and
+ * removes the directory.
+ */
+export async function startTestNode(
+  overrides: Parameters<typeof startNode>[0] = {},
+): Promise<RunningNode & { dataDir: string; stop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ww-test-'));
-  const node = await startNode({ port: 0, data_dir: dataDir, log_level: 'silent' });
+  const node = await startNode({ port: 0, data_dir: dataDir, log_level: 'silent', ...overrides });
   return {
     ...node,
     dataDir,
     stop: async () => {
       await node.close();
+      if (overrides.database_url && overrides.database_schema) {
+        const { PostgresStorage } = await import('@webwallet/ledger/postgres');
+        const storage = await PostgresStorage.open({
+          url: overrides.database_url,
+          schema: overrides.database_schema,
+          readonly: true,
+        });
+        await storage.dropSchema();
+        await storage.close();
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodePrefixed, generateKeyPair, type KeyPair, verifyReceipt } from '@webwallet/core';
 import { transaction } from '@webwallet/ledger';
-import { type RunningNode, startNode } from '../node.js';
-import { assertErrorShape } from '../test-helpers.js';
+import { assertErrorShape, startTestNode } from '../test-helpers.js';
+
+type TestNode = Awaited<ReturnType<typeof startTestNode>>;
 
 interface Party {
   keys: KeyPair;
@@ -26,8 +26,7 @@ async function party(): Promise<Party> {
 
 for (const engine of ENGINES) {
   describe(`ledger over HTTP on ${engine.name}`, () => {
-    let node: RunningNode;
-    let dataDir: string;
+    let node: TestNode;
     let adminToken: string;
     const schema = `http_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
     const skip = engine.name === 'postgres' && !engine.database_url;
@@ -50,28 +49,16 @@ for (const engine of ENGINES) {
 
     before(async () => {
       if (skip) return;
-      dataDir = mkdtempSync(join(tmpdir(), 'ww-http-ledger-'));
-      node = await startNode({
-        port: 0,
-        data_dir: dataDir,
-        log_level: 'silent',
+      node = await startTestNode({
         block_interval_ms: 100,
         database_url: engine.database_url,
         database_schema: schema,
       });
-      adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+      adminToken = readFileSync(join(node.dataDir, 'admin-token'), 'utf8').trim();
     });
 
     after(async () => {
-      if (skip) return;
-      await node.close();
-      if (engine.database_url) {
-        const { PostgresStorage } = await import('@webwallet/ledger/postgres');
-        const storage = await PostgresStorage.open({ url: engine.database_url, schema, readonly: true });
-        await storage.dropSchema();
-        await storage.close();
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!skip) await node.stop();
     });
 
     test('100 concurrent spends of the same funds: exactly the affordable ones succeed', async (t) => {

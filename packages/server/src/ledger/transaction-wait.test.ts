@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodePrefixed, generateKeyPair } from '@webwallet/core';
 import { transaction } from '@webwallet/ledger';
-import { type RunningNode, startNode } from '../node.js';
-import { assertErrorShape } from '../test-helpers.js';
+import { assertErrorShape, startTestNode } from '../test-helpers.js';
 
 const postgresUrl = process.env.WEBWALLET_TEST_DATABASE_URL;
 const ENGINES = [
@@ -25,8 +21,7 @@ interface View {
 
 for (const engine of ENGINES) {
   describe(`GET /v1/transactions/{id}?wait_ms on ${engine.name}`, () => {
-    let node: RunningNode;
-    let dataDir: string;
+    let node: Awaited<ReturnType<typeof startTestNode>>;
     const schema = `wait_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 7)}`;
     const skip = engine.name === 'postgres' && !engine.database_url;
 
@@ -63,11 +58,7 @@ for (const engine of ENGINES) {
 
     before(async () => {
       if (skip) return;
-      dataDir = mkdtempSync(join(tmpdir(), 'ww-http-wait-'));
-      node = await startNode({
-        port: 0,
-        data_dir: dataDir,
-        log_level: 'silent',
+      node = await startTestNode({
         block_interval_ms: INTERVAL_MS,
         database_url: engine.database_url,
         database_schema: schema,
@@ -77,15 +68,7 @@ for (const engine of ENGINES) {
     });
 
     after(async () => {
-      if (skip) return;
-      await node.close();
-      if (engine.database_url) {
-        const { PostgresStorage } = await import('@webwallet/ledger/postgres');
-        const storage = await PostgresStorage.open({ url: engine.database_url, schema, readonly: true });
-        await storage.dropSchema();
-        await storage.close();
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!skip) await node.stop();
     });
 
     test('answers as soon as the block seals the transaction, with the receipt', async (t) => {

@@ -88,15 +88,8 @@ export interface AccountCreateBody {
   readonly spending_policy?: SpendingPolicyBody;
 }
 
-/** Replaces the account's keys, threshold and spending policy (none when omitted). */
-export interface AccountUpdateBody {
-  readonly id: string;
-  readonly created_at: string;
-  readonly account: string;
-  readonly keys: readonly string[];
-  readonly threshold: number;
-  readonly spending_policy?: SpendingPolicyBody;
-}
+/** Replaces the account's keys, threshold and spending policy (none when omitted): the create body's fields. */
+export type AccountUpdateBody = AccountCreateBody;
 
 export interface TrustSetBody {
   readonly id: string;
